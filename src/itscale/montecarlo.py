@@ -1,0 +1,782 @@
+"""Monte Carlo engine for inference-time selection with common random numbers.
+
+For every test input we know the student's posterior predictive ``N(m, s^2)`` (``s`` is a
+standard deviation) and the noise-free teacher output ``mu_T``. One *trial* draws ``k_max``
+candidates ``y_i = m + s z_i`` with ``z_i ~ N(0, 1)``; the judge with misspecification ``c`` has
+centre ``mu_R = mu_T - c (m - mu_T)`` and reward ``r_i = -(y_i - mu_R)^2``; a softmax at
+temperature ``T`` selects candidate ``i`` with probability ``p_i ∝ exp(r_i / T)``. The k-sample
+estimate of the per-input error is ``sum_{i<=k} p_i e_i`` with ``e_i = (y_i - mu_T)^2`` and the
+softmax taken over the first ``k`` candidates only. ``T = 0`` is best-of-k (the candidate nearest
+to ``mu_R``, first one on ties) and ``T = inf`` is no selection (the plain mean of ``e``).
+
+Common random numbers
+    The standard normals of a block are drawn once, as one array of shape
+    ``(block_rows, trials, k_max)`` in C order from ``stream(seed, replicate, "candidates",
+    block)``, and reused for every ``k``, ``T`` and ``c``. Every ``k`` of the grid comes from one
+    pass of prefix reductions along the candidate axis.
+
+Determinism
+    ``block`` is the absolute index of a block of ``block_size`` consecutive test inputs, so a
+    shard of inputs starting at input ``first_block * block_size`` reproduces the same numbers.
+    Inside a block the draws are generated in row-chunks whose size follows the memory budget;
+    since the normal generator is sequential, every chunking yields the same draws, and every
+    per-input value is computed elementwise, so chunking never changes a bit. Statistics are
+    kept *per block* and reduced in block order by :func:`summarise`, so the result is
+    bit-identical for any worker count, shard split or processing order.
+
+Standard errors
+    Per input, the estimate is first averaged over its trials; the per-input means are iid over
+    inputs, so the standard error is ``sqrt(var / n)`` of those means. Each block stores its count,
+    mean and centred sum of squares (``m2``) of the per-input means (exact two-pass within the
+    block); blocks are merged with the pairwise (Chan et al.) update in block order, which avoids
+    the cancellation of raw sums of squares.
+
+Numerics for 0 < T < inf
+    Weights are ``w_i = exp((d_1^2 - d_i^2) / T)`` with ``d_i = y_i - mu_R``: the first candidate
+    has weight exactly 1, so every prefix sum is >= 1 and never underflows. The rare sequences
+    where a later weight overflows (only when ``(d_1^2 - min_i d_i^2) / T > ~700``, i.e. small
+    ``T / s^2``) are detected and recomputed with a running-maximum (online log-sum-exp) update,
+    which is stable for any ``T > 0``.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import operator
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from itscale.streams import stream
+from itscale.validation import (
+    FloatArray,
+    IntArray,
+    as_finite,
+    as_int_k,
+    as_positive,
+    as_temperature,
+)
+
+__all__ = [
+    "DEFAULT_MEMORY_BUDGET",
+    "ExactFn",
+    "Stats",
+    "candidate_normals",
+    "combine",
+    "prefix_estimates",
+    "run",
+    "simulate_block",
+    "summarise",
+]
+
+DEFAULT_MEMORY_BUDGET = 512 * 2**20
+"""Default memory budget of one block computation, in bytes (512 MiB)."""
+
+ExactFn = Callable[..., np.ndarray]
+"""``exact_fn(k_grid, T, m, s, mu_T, mu_R) -> (n, len(k_grid))`` exact per-input error."""
+
+_TARGET_SEQUENCES = 16384  # (input, trial) sequences per chunk: keeps per-step buffers in cache
+_GROUP = 8  # candidates transformed per vectorised call (buffer of _GROUP x 2 x sequences)
+
+
+# --------------------------------------------------------------------------------------------
+# Results container
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Stats:
+    """Per-block sufficient statistics of the per-input means, grid dims ``(T, c, k)``.
+
+    Attributes:
+        k_grid: ``(nk,)`` candidate counts, strictly increasing.
+        T_grid: ``(nT,)`` temperatures (0 = best-of-k, inf = no selection).
+        c_grid: ``(nc,)`` judge misspecification parameters.
+        trials: independent ``k_max``-candidate sets per input (ignored by the
+            Rao-Blackwellised estimator, kept as metadata).
+        seed, replicate: stream keys the candidates were drawn from.
+        estimator: ``"sampled"`` or ``"rao_blackwell"``.
+        blocks: ``(nb,)`` absolute block indices, strictly increasing.
+        count: ``(nb,)`` number of test inputs in each block.
+        mean: ``(nb, nT, nc, nk)`` mean over the block's inputs of the per-input trial means
+            (units of ``y^2``).
+        m2: ``(nb, nT, nc, nk)`` sum over the block's inputs of squared deviations of the
+            per-input means from ``mean`` (units of ``y^4``).
+    """
+
+    k_grid: IntArray
+    T_grid: FloatArray
+    c_grid: FloatArray
+    trials: int
+    seed: int
+    replicate: int
+    estimator: str
+    blocks: IntArray
+    count: IntArray
+    mean: FloatArray
+    m2: FloatArray
+
+    @property
+    def n_inputs(self) -> int:
+        """Total number of test inputs over all blocks."""
+        return int(self.count.sum())
+
+
+# --------------------------------------------------------------------------------------------
+# Argument checks
+# --------------------------------------------------------------------------------------------
+
+
+def _as_count(value: Any, name: str, minimum: int) -> int:
+    """Python int >= minimum (bools and non-integral values rejected)."""
+    if isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    try:
+        as_int = operator.index(value)
+    except TypeError:
+        if isinstance(value, float | np.floating) and float(value).is_integer():
+            as_int = int(value)
+        else:
+            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
+    if as_int < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(as_int)
+
+
+def _check_inputs(
+    m: ArrayLike, s: ArrayLike, mu_T: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """1-D float64 arrays of equal, non-zero length; s > 0."""
+    m_arr = as_finite(m, "m")
+    s_arr = as_positive(s, "s")
+    t_arr = as_finite(mu_T, "mu_T")
+    for name, arr in (("m", m_arr), ("s", s_arr), ("mu_T", t_arr)):
+        if arr.ndim != 1 or arr.size == 0:
+            raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
+    if not (m_arr.shape == s_arr.shape == t_arr.shape):
+        raise ValueError(
+            f"m, s and mu_T must have the same length, got {m_arr.size}, {s_arr.size}, {t_arr.size}"
+        )
+    return m_arr, s_arr, t_arr
+
+
+def _check_grids(
+    k_grid: ArrayLike, T_grid: ArrayLike, c_grid: ArrayLike
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """k_grid strictly increasing ints >= 1; T_grid >= 0 (inf allowed); c_grid finite."""
+    k_arr = as_int_k(k_grid, "k_grid")
+    if k_arr.ndim != 1 or k_arr.size == 0:
+        raise ValueError(f"k_grid must be a non-empty 1-D array, got shape {k_arr.shape}")
+    if (np.diff(k_arr) <= 0).any():
+        raise ValueError(f"k_grid must be strictly increasing, got {k_arr.tolist()}")
+    T_arr = as_temperature(T_grid, "T_grid")
+    if T_arr.ndim != 1 or T_arr.size == 0:
+        raise ValueError(f"T_grid must be a non-empty 1-D array, got shape {T_arr.shape}")
+    with np.errstate(over="ignore", divide="ignore"):
+        tiny = (T_arr > 0) & np.isinf(1.0 / T_arr)
+    if tiny.any():
+        raise ValueError(f"T_grid entries must be 0 or have a finite 1/T, got {T_arr[tiny]}")
+    c_arr = as_finite(c_grid, "c_grid")
+    if c_arr.ndim != 1 or c_arr.size == 0:
+        raise ValueError(f"c_grid must be a non-empty 1-D array, got shape {c_arr.shape}")
+    return k_arr, T_arr, c_arr
+
+
+def _check_memory_budget(memory_budget: Any) -> int:
+    """Memory budget in bytes: a positive finite number."""
+    budget = as_positive(memory_budget, "memory_budget")
+    if budget.ndim != 0:
+        raise ValueError(f"memory_budget must be a scalar number of bytes, got {memory_budget!r}")
+    return int(budget)
+
+
+# --------------------------------------------------------------------------------------------
+# Draws and prefix estimators (pure, elementwise in the sequence axis)
+# --------------------------------------------------------------------------------------------
+
+
+def _judge_centre(mu_T: FloatArray, m: FloatArray, c: float) -> FloatArray:
+    """Judge centre ``mu_R = mu_T - c (m - mu_T)``, evaluated exactly in this order."""
+    return mu_T - c * (m - mu_T)
+
+
+def candidate_normals(
+    seed: int, replicate: int, block: int, rows: int, trials: int, k_max: int
+) -> FloatArray:
+    """The standard normals of one block, shape ``(rows, trials, k_max)`` (reference helper).
+
+    Equal to ``stream(seed, replicate, "candidates", block).standard_normal((rows, trials,
+    k_max))``; the engine draws the same numbers in row-chunks.
+    """
+    gen = stream(seed, replicate, "candidates", block)
+    return gen.standard_normal((rows, trials, k_max))
+
+
+def _softmax_fast(
+    y: FloatArray,
+    e: FloatArray,
+    mu_R: FloatArray,
+    inv_T: float,
+    grid_slot: list[int],
+    out: FloatArray,
+) -> np.ndarray:
+    """Softmax prefix estimates with the first candidate as reference (weight exactly 1).
+
+    Args:
+        y, e: ``(K, N)`` candidates and their errors, candidate-major.
+        mu_R: ``(N,)`` judge centre per sequence.
+        inv_T: ``1 / T`` (finite, > 0).
+        grid_slot: length ``K``; ``grid_slot[i] = j`` if ``i + 1 == k_grid[j]`` else ``-1``.
+        out: ``(nk, N)`` receives the estimate for every ``k`` of the grid.
+
+    Returns:
+        ``(N,)`` boolean mask of sequences whose weights overflowed (their ``out`` is invalid).
+    """
+    K, N = y.shape
+    group = min(_GROUP, K)
+    buf = np.empty((group, 2, N))
+    acc = np.zeros((2, N))
+    ref = y[0] - mu_R
+    np.multiply(ref, ref, out=ref)  # d_1^2
+    with np.errstate(over="ignore", invalid="ignore"):
+        for g0 in range(0, K, group):
+            g1 = min(g0 + group, K)
+            w = buf[: g1 - g0, 0]
+            we = buf[: g1 - g0, 1]
+            np.subtract(y[g0:g1], mu_R, out=w)
+            np.multiply(w, w, out=w)
+            np.subtract(ref, w, out=w)
+            np.multiply(w, inv_T, out=w)
+            np.exp(w, out=w)
+            np.multiply(w, e[g0:g1], out=we)
+            for r in range(g1 - g0):
+                acc += buf[r]
+                j = grid_slot[g0 + r]
+                if j >= 0:
+                    np.divide(acc[1], acc[0], out=out[j])
+        return ~(np.isfinite(acc[0]) & np.isfinite(acc[1]))
+
+
+def _softmax_robust(
+    y: FloatArray,
+    e: FloatArray,
+    mu_R: FloatArray,
+    T: float,
+    grid_slot: list[int],
+    out: FloatArray,
+) -> None:
+    """Softmax prefix estimates by online log-sum-exp (running maximum); stable for any T > 0.
+
+    Shapes as in :func:`_softmax_fast`; fills ``out`` in place.
+    """
+    K, _ = y.shape
+    d = y[0] - mu_R
+    run_max = -(d * d) / T
+    den = np.ones_like(run_max)
+    num = e[0].copy()
+    if grid_slot[0] >= 0:
+        np.divide(num, den, out=out[grid_slot[0]])
+    for i in range(1, K):
+        d = y[i] - mu_R
+        logit = -(d * d) / T
+        new_max = np.maximum(run_max, logit)
+        scale = np.exp(run_max - new_max)
+        w = np.exp(logit - new_max)
+        den = den * scale + w
+        num = num * scale + w * e[i]
+        run_max = new_max
+        j = grid_slot[i]
+        if j >= 0:
+            np.divide(num, den, out=out[j])
+
+
+def _softmax_prefix(
+    y: FloatArray,
+    e: FloatArray,
+    mu_R: FloatArray,
+    T: float,
+    grid_slot: list[int],
+    out: FloatArray,
+) -> None:
+    """Finite-T prefix estimates: fast path, robust recomputation of overflowed sequences."""
+    bad = _softmax_fast(y, e, mu_R, 1.0 / T, grid_slot, out)
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        sub = np.empty((out.shape[0], idx.size))
+        _softmax_robust(y[:, idx], e[:, idx], mu_R[idx], T, grid_slot, sub)
+        out[:, idx] = sub
+
+
+def _argmin_prefix(
+    y: FloatArray, e: FloatArray, mu_R: FloatArray, grid_slot: list[int], out: FloatArray
+) -> None:
+    """Best-of-k (T = 0) prefix estimates: ``e`` of the running argmin of ``|y - mu_R|``.
+
+    Ties keep the earlier candidate (as ``np.argmin``). Shapes as in :func:`_softmax_fast`.
+    """
+    K, N = y.shape
+    group = min(_GROUP, K)
+    buf = np.empty((group, N))
+    best_d = np.full(N, np.inf)
+    best_e = np.zeros(N)
+    better = np.empty(N, dtype=bool)
+    for g0 in range(0, K, group):
+        g1 = min(g0 + group, K)
+        dist = buf[: g1 - g0]
+        np.subtract(y[g0:g1], mu_R, out=dist)
+        np.abs(dist, out=dist)
+        for r in range(g1 - g0):
+            np.less(dist[r], best_d, out=better)
+            np.putmask(best_e, better, e[g0 + r])
+            np.minimum(best_d, dist[r], out=best_d)
+            j = grid_slot[g0 + r]
+            if j >= 0:
+                out[j] = best_e
+
+
+def _mean_prefix(e: FloatArray, grid_slot: list[int], out: FloatArray) -> None:
+    """No selection (T = inf): running mean of ``e`` over the first k candidates."""
+    acc = np.zeros(e.shape[1])
+    for i in range(e.shape[0]):
+        acc += e[i]
+        j = grid_slot[i]
+        if j >= 0:
+            np.divide(acc, i + 1, out=out[j])
+
+
+def _grid_slots(k_grid: IntArray) -> list[int]:
+    """``slot[i] = j`` if candidate count ``i + 1`` is ``k_grid[j]``, else -1 (length k_max)."""
+    slots = [-1] * int(k_grid[-1])
+    for j, k in enumerate(k_grid.tolist()):
+        slots[k - 1] = j
+    return slots
+
+
+def _fill_prefix(
+    y: FloatArray,
+    e: FloatArray,
+    mu_R: FloatArray,
+    T: float,
+    grid_slot: list[int],
+    out: FloatArray,
+) -> None:
+    """Dispatch on T: ``out (nk, N)`` gets the k-sample estimates of every sequence."""
+    if T == 0.0:
+        _argmin_prefix(y, e, mu_R, grid_slot, out)
+    elif math.isinf(T):
+        _mean_prefix(e, grid_slot, out)
+    else:
+        _softmax_prefix(y, e, mu_R, T, grid_slot, out)
+
+
+def prefix_estimates(
+    z: ArrayLike,
+    m: ArrayLike,
+    s: ArrayLike,
+    mu_T: ArrayLike,
+    *,
+    k_grid: ArrayLike,
+    T: float,
+    c: float,
+) -> FloatArray:
+    """Per-trial k-sample estimates on given normals (the engine's kernel, for inspection).
+
+    Args:
+        z: ``(n, trials, k_max)`` standard normals; ``k_max >= max(k_grid)``.
+        m, s, mu_T: ``(n,)`` predictive mean, predictive standard deviation, teacher output.
+        k_grid: strictly increasing candidate counts.
+        T: temperature (0 = best-of-k, inf = no selection).
+        c: judge misspecification, ``mu_R = mu_T - c (m - mu_T)``.
+
+    Returns:
+        ``(n, trials, nk)``: ``sum_{i<=k} p_i (y_i - mu_T)^2`` per input, trial and ``k``, with
+        ``y = m + s z`` (units of ``y^2``).
+    """
+    m_arr, s_arr, t_arr = _check_inputs(m, s, mu_T)
+    k_arr, T_arr, c_arr = _check_grids(k_grid, [T], [c])
+    z_arr = as_finite(z, "z")
+    n = m_arr.size
+    if z_arr.ndim != 3 or z_arr.shape[0] != n or z_arr.shape[2] < k_arr[-1]:
+        raise ValueError(f"z must have shape (n, trials, >= max(k_grid)), got {z_arr.shape}")
+    k_max = int(k_arr[-1])
+    trials = z_arr.shape[1]
+    y, e = _candidates(z_arr[:, :, :k_max], m_arr, s_arr, t_arr)
+    mu_R = np.repeat(_judge_centre(t_arr, m_arr, float(c_arr[0])), trials)
+    out = np.empty((k_arr.size, n * trials))
+    _fill_prefix(y, e, mu_R, float(T_arr[0]), _grid_slots(k_arr), out)
+    return out.reshape(k_arr.size, n, trials).transpose(1, 2, 0).copy()
+
+
+def _candidates(
+    z: FloatArray,
+    m: FloatArray,
+    s: FloatArray,
+    mu_T: FloatArray,
+    y: FloatArray | None = None,
+    e: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """Candidates ``y = m + s z`` and errors ``e = (y - mu_T)^2``, candidate-major ``(K, N)``.
+
+    ``z`` is ``(r, trials, K)``; sequence ``n = row * trials + trial``, ``N = r * trials``.
+    ``y`` and ``e`` are optional ``(K, N)`` output buffers.
+    """
+    r, trials, K = z.shape
+    zt = z.reshape(r * trials, K).T
+    y = np.empty((K, r * trials)) if y is None else y
+    e = np.empty((K, r * trials)) if e is None else e
+    np.multiply(np.repeat(s, trials), zt, out=y)
+    y += np.repeat(m, trials)
+    np.subtract(y, np.repeat(mu_T, trials), out=e)
+    np.multiply(e, e, out=e)
+    return y, e
+
+
+# --------------------------------------------------------------------------------------------
+# Blocks
+# --------------------------------------------------------------------------------------------
+
+
+def _bytes_per_sequence(k_max: int, nk: int) -> int:
+    """Peak working memory per (input, trial) sequence of a chunk, in bytes (upper estimate)."""
+    return 8 * (6 * k_max + 2 * _GROUP + 2 * nk + 16)
+
+
+def _chunk_rows(rows: int, trials: int, k_max: int, nk: int, n_grid: int, budget: int) -> int:
+    """Rows per chunk under ``budget`` bytes (block means counted as fixed); >= 1."""
+    fixed = 8 * 2 * rows * n_grid
+    per_row = trials * _bytes_per_sequence(k_max, nk)
+    if fixed + per_row > budget:
+        raise ValueError(
+            f"memory_budget={budget} bytes is too small: one block of {rows} inputs needs "
+            f"{fixed + per_row} bytes at least (reduce block_size, trials or the grids)"
+        )
+    by_budget = (budget - fixed) // per_row
+    by_cache = max(1, _TARGET_SEQUENCES // trials)
+    return int(max(1, min(rows, by_budget, by_cache)))
+
+
+def _block_means_sampled(
+    m: FloatArray,
+    s: FloatArray,
+    mu_T: FloatArray,
+    k_grid: IntArray,
+    T_grid: FloatArray,
+    c_grid: FloatArray,
+    trials: int,
+    gen: np.random.Generator,
+    budget: int,
+) -> FloatArray:
+    """Per-input trial means of the sampled estimator, shape ``(nT, nc, nk, rows)``."""
+    rows = m.size
+    k_max = int(k_grid[-1])
+    nT, nc, nk = T_grid.size, c_grid.size, k_grid.size
+    slots = _grid_slots(k_grid)
+    chunk = _chunk_rows(rows, trials, k_max, nk, nT * nc * nk, budget)
+    means = np.empty((nT, nc, nk, rows))
+    mu_R_rows = [_judge_centre(mu_T, m, float(c)) for c in c_grid]
+    # workspace reused by every chunk (fresh large arrays would page-fault on first touch)
+    size = chunk * trials
+    z_buf = np.empty((chunk, trials, k_max))
+    y_buf, e_buf, out_buf = np.empty(k_max * size), np.empty(k_max * size), np.empty(nk * size)
+    for r0 in range(0, rows, chunk):
+        r1 = min(r0 + chunk, rows)
+        n_seq = (r1 - r0) * trials
+        z = z_buf[: r1 - r0]
+        gen.standard_normal(out=z)
+        y = y_buf[: k_max * n_seq].reshape(k_max, n_seq)
+        e = e_buf[: k_max * n_seq].reshape(k_max, n_seq)
+        _candidates(z, m[r0:r1], s[r0:r1], mu_T[r0:r1], y, e)
+        out = out_buf[: nk * n_seq].reshape(nk, n_seq)
+        for t, T in enumerate(T_grid.tolist()):
+            for ci in range(nc):
+                if math.isinf(T) and ci > 0:  # no selection: the same for every c
+                    means[t, ci, :, r0:r1] = means[t, 0, :, r0:r1]
+                    continue
+                mu_R = np.repeat(mu_R_rows[ci][r0:r1], trials)
+                _fill_prefix(y, e, mu_R, T, slots, out)
+                per_input = out.reshape(nk, r1 - r0, trials).sum(axis=-1)
+                np.divide(per_input, trials, out=means[t, ci, :, r0:r1])
+    return means
+
+
+def _default_exact_fn() -> ExactFn:
+    """``itscale.selection.delta_exact_curves`` if available."""
+    try:
+        from itscale.selection import delta_exact_curves
+    except ImportError as exc:
+        raise ValueError(
+            "exact_fn: none given and itscale.selection.delta_exact_curves is not available"
+        ) from exc
+    return delta_exact_curves
+
+
+def _block_means_exact(
+    m: FloatArray,
+    s: FloatArray,
+    mu_T: FloatArray,
+    k_grid: IntArray,
+    T_grid: FloatArray,
+    c_grid: FloatArray,
+    exact_fn: ExactFn,
+) -> FloatArray:
+    """Per-input exact values ``exact_fn`` (Rao-Blackwellised), shape ``(nT, nc, nk, rows)``."""
+    rows = m.size
+    means = np.empty((T_grid.size, c_grid.size, k_grid.size, rows))
+    for t, T in enumerate(T_grid.tolist()):
+        for ci, c in enumerate(c_grid.tolist()):
+            mu_R = _judge_centre(mu_T, m, c)
+            vals = np.asarray(exact_fn(k_grid, T, m, s, mu_T, mu_R), dtype=np.float64)
+            if vals.shape != (rows, k_grid.size):
+                raise ValueError(
+                    f"exact_fn must return shape (n, len(k_grid)) = {(rows, k_grid.size)}, "
+                    f"got {vals.shape}"
+                )
+            means[t, ci] = vals.T
+    return means
+
+
+def simulate_block(
+    m: ArrayLike,
+    s: ArrayLike,
+    mu_T: ArrayLike,
+    *,
+    k_grid: ArrayLike,
+    T_grid: ArrayLike,
+    c_grid: ArrayLike,
+    trials: int,
+    seed: int,
+    replicate: int,
+    block: int,
+    rao_blackwell: bool = False,
+    exact_fn: ExactFn | None = None,
+    memory_budget: float = DEFAULT_MEMORY_BUDGET,
+) -> Stats:
+    """Statistics of one block of test inputs.
+
+    Args:
+        m, s, mu_T: ``(rows,)`` predictive mean, predictive standard deviation (not variance)
+            and teacher output of the block's inputs.
+        k_grid: strictly increasing candidate counts; ``k_max = k_grid[-1]`` draws per trial.
+        T_grid: temperatures, 0 (best-of-k) and inf (no selection) allowed.
+        c_grid: judge misspecification values.
+        trials: independent ``k_max``-candidate sets per input.
+        seed, replicate, block: keys of ``stream(seed, replicate, "candidates", block)``.
+        rao_blackwell: if True, use ``exact_fn`` per input instead of sampled candidates.
+        exact_fn: ``exact_fn(k_grid, T, m, s, mu_T, mu_R) -> (rows, nk)``; defaults to
+            ``itscale.selection.delta_exact_curves``.
+        memory_budget: bytes for the working arrays; sets the row-chunking only.
+
+    Returns:
+        :class:`Stats` with a single block.
+    """
+    m_arr, s_arr, t_arr = _check_inputs(m, s, mu_T)
+    k_arr, T_arr, c_arr = _check_grids(k_grid, T_grid, c_grid)
+    trials_i = _as_count(trials, "trials", 1)
+    seed_i = _as_count(seed, "seed", 0)
+    rep_i = _as_count(replicate, "replicate", 0)
+    block_i = _as_count(block, "block", 0)
+    budget = _check_memory_budget(memory_budget)
+    if rao_blackwell:
+        fn = exact_fn if exact_fn is not None else _default_exact_fn()
+        means = _block_means_exact(m_arr, s_arr, t_arr, k_arr, T_arr, c_arr, fn)
+    else:
+        gen = stream(seed_i, rep_i, "candidates", block_i)
+        means = _block_means_sampled(
+            m_arr, s_arr, t_arr, k_arr, T_arr, c_arr, trials_i, gen, budget
+        )
+    mean = means.sum(axis=-1) / m_arr.size
+    dev = means - mean[..., None]
+    m2 = (dev * dev).sum(axis=-1)
+    return Stats(
+        k_grid=k_arr,
+        T_grid=T_arr,
+        c_grid=c_arr,
+        trials=trials_i,
+        seed=seed_i,
+        replicate=rep_i,
+        estimator="rao_blackwell" if rao_blackwell else "sampled",
+        blocks=np.array([block_i], dtype=np.int64),
+        count=np.array([m_arr.size], dtype=np.int64),
+        mean=mean[None],
+        m2=m2[None],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Combining and summarising
+# --------------------------------------------------------------------------------------------
+
+
+def _same_setup(a: Stats, b: Stats) -> bool:
+    return (
+        np.array_equal(a.k_grid, b.k_grid)
+        and np.array_equal(a.T_grid, b.T_grid)
+        and np.array_equal(a.c_grid, b.c_grid)
+        and a.trials == b.trials
+        and a.seed == b.seed
+        and a.replicate == b.replicate
+        and a.estimator == b.estimator
+    )
+
+
+def combine(partials: Sequence[Stats]) -> Stats:
+    """Union of per-block statistics, sorted by block index (order of ``partials`` irrelevant).
+
+    Raises:
+        ValueError: if ``partials`` is empty, mixes grids/trials/seed/replicate/estimator, or
+            holds a block twice.
+    """
+    parts = list(partials)
+    if not parts:
+        raise ValueError("partials must hold at least one Stats")
+    for p in parts:
+        if not isinstance(p, Stats):
+            raise ValueError(f"partials must hold Stats objects, got {type(p).__name__}")
+        if not _same_setup(parts[0], p):
+            raise ValueError(
+                "partials must share k_grid, T_grid, c_grid, trials, seed, replicate and estimator"
+            )
+    blocks = np.concatenate([p.blocks for p in parts])
+    order = np.argsort(blocks, kind="stable")
+    blocks = blocks[order]
+    if (np.diff(blocks) == 0).any():
+        dup = np.unique(blocks[1:][np.diff(blocks) == 0])
+        raise ValueError(f"partials hold block(s) {dup.tolist()} more than once")
+    first = parts[0]
+    return Stats(
+        k_grid=first.k_grid,
+        T_grid=first.T_grid,
+        c_grid=first.c_grid,
+        trials=first.trials,
+        seed=first.seed,
+        replicate=first.replicate,
+        estimator=first.estimator,
+        blocks=blocks,
+        count=np.concatenate([p.count for p in parts])[order],
+        mean=np.concatenate([p.mean for p in parts])[order],
+        m2=np.concatenate([p.m2 for p in parts])[order],
+    )
+
+
+def summarise(stats: Stats) -> tuple[FloatArray, FloatArray]:
+    """Mean and standard error over all inputs, each ``(nT, nc, nk)`` (units of ``y^2``).
+
+    Blocks are merged in increasing block index with the pairwise mean/variance update; the SE
+    is ``sqrt(var / n)`` with ``var`` the unbiased variance of the per-input means (NaN if
+    ``n == 1``).
+    """
+    if not isinstance(stats, Stats):
+        raise ValueError(f"stats must be a Stats object, got {type(stats).__name__}")
+    order = np.argsort(stats.blocks, kind="stable")
+    n = 0
+    mean = np.zeros(stats.mean.shape[1:])
+    m2 = np.zeros(stats.mean.shape[1:])
+    for b in order.tolist():
+        nb = int(stats.count[b])
+        n_new = n + nb
+        delta = stats.mean[b] - mean
+        mean = mean + delta * (nb / n_new)
+        m2 = m2 + stats.m2[b] + delta * delta * (n * nb / n_new)
+        n = n_new
+    if n > 1:
+        se = np.sqrt(m2 / (n - 1) / n)
+    else:
+        se = np.full_like(mean, np.nan)
+    return mean, se
+
+
+# --------------------------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------------------------
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """'fork' where available (no re-import of the caller's main module), else the default."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def run(
+    m: ArrayLike,
+    s: ArrayLike,
+    mu_T: ArrayLike,
+    *,
+    k_grid: ArrayLike,
+    T_grid: ArrayLike,
+    c_grid: ArrayLike,
+    trials: int,
+    seed: int,
+    replicate: int,
+    block_size: int,
+    first_block: int = 0,
+    rao_blackwell: bool = False,
+    exact_fn: ExactFn | None = None,
+    memory_budget: float = DEFAULT_MEMORY_BUDGET,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Stats:
+    """Statistics over all given test inputs, split into blocks of ``block_size`` inputs.
+
+    Input ``i`` belongs to block ``first_block + i // block_size``; pass a slice of the test set
+    starting at input ``first_block * block_size`` to compute a shard, and :func:`combine`
+    shards. ``block_size`` defines the random streams, so it must be the same for all shards.
+
+    Args:
+        m, s, mu_T: ``(n,)`` predictive mean, predictive standard deviation, teacher output.
+        k_grid, T_grid, c_grid, trials, seed, replicate, rao_blackwell, exact_fn: as in
+            :func:`simulate_block`.
+        block_size: inputs per block (the last block may be shorter).
+        first_block: absolute index of the first block.
+        memory_budget: bytes per block computation (per worker); never changes results.
+        workers: processes; blocks are farmed out with ``ProcessPoolExecutor`` if > 1 (then
+            ``exact_fn`` must be picklable, e.g. a module-level function).
+        progress: called as ``progress(blocks_done, blocks_total)`` after each block.
+
+    Returns:
+        :class:`Stats` over the blocks, bit-identical for any ``workers``/``memory_budget``.
+    """
+    m_arr, s_arr, t_arr = _check_inputs(m, s, mu_T)
+    k_arr, T_arr, c_arr = _check_grids(k_grid, T_grid, c_grid)
+    bs = _as_count(block_size, "block_size", 1)
+    fb = _as_count(first_block, "first_block", 0)
+    n_workers = _as_count(workers, "workers", 1)
+    if progress is not None and not callable(progress):
+        raise ValueError(f"progress must be callable or None, got {progress!r}")
+    kwargs = dict(
+        k_grid=k_arr,
+        T_grid=T_arr,
+        c_grid=c_arr,
+        trials=_as_count(trials, "trials", 1),
+        seed=_as_count(seed, "seed", 0),
+        replicate=_as_count(replicate, "replicate", 0),
+        rao_blackwell=bool(rao_blackwell),
+        exact_fn=exact_fn,
+        memory_budget=_check_memory_budget(memory_budget),
+    )
+    starts = list(range(0, m_arr.size, bs))
+    jobs = [(fb + j, slice(a, a + bs)) for j, a in enumerate(starts)]
+    results: list[Stats] = []
+    if n_workers == 1 or len(jobs) == 1:
+        for done, (block, sl) in enumerate(jobs, start=1):
+            results.append(simulate_block(m_arr[sl], s_arr[sl], t_arr[sl], block=block, **kwargs))
+            if progress is not None:
+                progress(done, len(jobs))
+    else:
+        with ProcessPoolExecutor(
+            max_workers=min(n_workers, len(jobs)), mp_context=_pool_context()
+        ) as pool:
+            futures = [
+                pool.submit(simulate_block, m_arr[sl], s_arr[sl], t_arr[sl], block=block, **kwargs)
+                for block, sl in jobs
+            ]
+            for done, fut in enumerate(as_completed(futures), start=1):
+                results.append(fut.result())
+                if progress is not None:
+                    progress(done, len(jobs))
+    return combine(results)
