@@ -41,7 +41,9 @@ IntArray = NDArray[np.int64]
 _GL_OUTER = 10  # Gauss-Legendre nodes per outer panel
 _GL_INNER = 10  # nodes per inner (window) panel
 _N_SPLIT = 4  # uniform panels across the Gaussian part of the window
-_X_BREAKS = np.array([1.5, -1.0, -4.0, -10.0, -22.0])
+# Gumbel-kernel breakpoints in x = (z - W) / T; 2.5 splits the steep right edge exp(-e^x)
+# (without it the inner rule leaves a 5e-10 relative floor at small T, k = 2).
+_X_BREAKS = np.array([2.5, 1.5, -1.0, -4.0, -10.0, -22.0])
 _HALF_WIDTH = 9.0  # Gaussian support half-width: exp(-81/2) ~ 2.6e-18
 _N_UNIFORM = 24  # uniform outer panels across the support of W
 _GEOM_RATIO = 2.0  # ratio of graded outer panels near z = 0
@@ -53,6 +55,9 @@ _GH_NODES = 24  # Gauss-Hermite nodes of the smooth-kernel route
 _SMOOTH_TAU = 2.0  # smooth route when T / s^2 >= _SMOOTH_TAU * (|b'| / s + 2)
 _GL_SMOOTH = 8  # outer Gauss-Legendre nodes per panel of the smooth route
 _X_SMOOTH = 2.0  # outer panel width of the smooth route, units of T
+# Inputs per block of the robust route: its (inputs, outer, inner) temporaries of ~1 MB then stay
+# in cache, about twice as fast as 48-input blocks (benchmarks/bench_selection.py).
+_ROBUST_CHUNK = 4
 _CHEB_MIN_K = 256  # longer k grids are interpolated in log k
 _CHEB_NODES = 64
 
@@ -100,7 +105,8 @@ def _ball_probability(rho: FloatArray, beta_r: FloatArray) -> tuple[FloatArray, 
     return g_cdf, complement
 
 
-def _ball_density_terms(rho: FloatArray, beta_r: FloatArray, theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _ball_density_terms(rho: FloatArray, beta_r: FloatArray,
+                        theta: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Density of |Y| at rho, and the same density weighted by e = (Y - theta)^2.
 
     Y ~ N(beta_r, 1) in coordinates centred on the judge; theta = mu_T - mu_R in units of s.
@@ -135,46 +141,64 @@ def _best_of_k_nodes(beta_r, theta, k_max):
     br = beta_r[:, None]
     _, weighted = _ball_density_terms(rho, br, theta[:, None])
     g_cdf, g_sur = _ball_probability(rho, br)
-    log_sur = np.where(g_cdf < 0.5, np.log1p(-np.minimum(g_cdf, 0.5)), np.log(np.maximum(g_sur, 1e-300)))
+    log_sur = np.where(g_cdf < 0.5, np.log1p(-np.minimum(g_cdf, 0.5)),
+                       np.log(np.maximum(g_sur, 1e-300)))
     return w * weighted, log_sur
 
 
 def _inner(z, tau, beta_r, theta):
     """Density a(z) and distribution F(z), 1 - F(z) of Z = W + tau X at outer nodes z.
 
-    z: (n, J); tau, beta_r, theta: (n, 1). Integrates over W in the window where the Gumbel
-    kernel is neither 0 nor 1, intersected with the support of W; below the window the kernel
-    is 1 and the closed-form G is used, above it the kernel is 0.
+    z: (n, J); tau, beta_r, theta: (n, 1) with beta_r >= 0 (the law of W depends on |beta_r|;
+    the caller flips theta with it). Integrates over the radius rho = sqrt(W) in the window where
+    the Gumbel kernel is neither 0 nor 1, intersected with the support of W; below the window the
+    kernel is 1 and the closed-form G is used, above it the kernel is 0. In rho both factors are
+    entire functions: the kernel of x = (z - rho^2) / tau and the density of |Y| at rho.
     """
-    rho_a2 = np.maximum(z - _X_HI * tau, 0.0)
-    rho_a = np.sqrt(rho_a2)
-    x0 = (z - rho_a2) / tau
-    eta_max = np.sqrt(np.maximum(x0, 0.0) + _X_SPAN)
-    abs_br = np.abs(beta_r)
-    rho_f1 = np.maximum(abs_br - _HALF_WIDTH, 0.0)
-    rho_f2 = abs_br + _HALF_WIDTH
-    eta_lo = np.sqrt(np.maximum(np.square(rho_f1) - rho_a2, 0.0) / tau)
-    eta_hi = np.minimum(np.sqrt(np.maximum(np.square(rho_f2) - rho_a2, 0.0) / tau), eta_max)
-    eta_hi = np.maximum(eta_hi, eta_lo)
+    rho_a = np.sqrt(np.maximum(z - _X_HI * tau, 0.0))
+    rho_w = np.sqrt(z + _X_SPAN * tau)  # window top: x = -_X_SPAN
+    rho_lo = np.clip(np.maximum(beta_r - _HALF_WIDTH, 0.0), rho_a, rho_w)
+    rho_hi = np.clip(beta_r + _HALF_WIDTH, rho_lo, rho_w)
     # Panels: breakpoints where the Gumbel kernel changes character (fixed values of x), merged
     # with a uniform split of the part of the window that carries the Gaussian mass of W.
-    kernel_bp = np.sqrt(np.maximum(x0[..., None] - _X_BREAKS, 0.0))
-    split = eta_lo[..., None] + (eta_hi - eta_lo)[..., None] * np.linspace(0.0, 1.0, _N_SPLIT + 1)
-    edges = np.sort(np.concatenate([np.clip(kernel_bp, eta_lo[..., None], eta_hi[..., None]), split], axis=-1), axis=-1)
-    eta, weight = _panel_nodes(edges, _GL_INNER)
-    rho = np.sqrt(rho_a2[..., None] + tau[..., None] * np.square(eta))
-    jac = tau[..., None] * eta / np.maximum(rho, 1e-300)
-    density, weighted = _ball_density_terms(rho, beta_r[..., None], theta[..., None])
-    x = x0[..., None] - np.square(eta)
-    ex = np.exp(x)
+    kernel_bp = np.sqrt(np.maximum(z[..., None] - tau[..., None] * _X_BREAKS, 0.0))
+    split = rho_lo[..., None] + (rho_hi - rho_lo)[..., None] * np.linspace(0.0, 1.0, _N_SPLIT + 1)
+    kernel_bp = np.clip(kernel_bp, rho_lo[..., None], rho_hi[..., None])
+    edges = np.sort(np.concatenate([kernel_bp, split], axis=-1), axis=-1)
+    rho, weight = _panel_nodes(edges, _GL_INNER)
+    # Everything below is elementwise on (n, J, inner); written in place to keep temporaries few.
+    ex = np.square(rho)
+    ex *= -1.0 / tau[..., None]
+    ex += (z / tau)[..., None]
+    np.exp(ex, out=ex)  # e^x, x = (z - rho^2) / tau
     keep = np.exp(-ex)  # P(X > x): kernel for the survival function
-    wj = weight * jac
-    a = np.sum(wj * ex * keep * weighted, axis=-1) / tau
-    cdf_part = np.sum(wj * (-np.expm1(-ex)) * density, axis=-1)
-    sur_part = np.sum(wj * keep * density, axis=-1)
+    br = beta_r[..., None]
+    f_plus = rho - br
+    np.square(f_plus, out=f_plus)
+    f_plus *= -0.5
+    np.exp(f_plus, out=f_plus)
+    f_plus *= weight
+    f_minus = rho * (-2.0 * br)  # f(rho + b) = f(rho - b) exp(-2 rho b) <= f(rho - b) for b >= 0
+    np.exp(f_minus, out=f_minus)
+    f_minus *= f_plus
+    th = theta[..., None]
+    err_plus = np.square(rho - th)
+    err_minus = np.add(rho, th, out=rho)
+    np.square(err_minus, out=err_minus)
+    err_plus *= f_plus
+    err_minus *= f_minus
+    err_plus += err_minus  # weight * e * density of |Y| (times sqrt(2 pi))
+    f_plus += f_minus  # weight * density of |Y| (times sqrt(2 pi))
+    total = f_plus.sum(axis=-1)  # mass of W in the window
+    sur_part = np.einsum("...i,...i->...", f_plus, keep)
+    keep *= ex
+    a = np.einsum("...i,...i->...", keep, err_plus)
+    norm = 1.0 / np.sqrt(2.0 * np.pi)
+    a *= norm / tau
+    cdf_part = (total - sur_part) * norm  # P(X <= x) = 1 - keep
+    sur_part *= norm
     g_a, _ = _ball_probability(rho_a, beta_r)
-    rho_b = np.sqrt(rho_a2 + tau * np.square(eta_hi))
-    _, sur_b = _ball_probability(rho_b, beta_r)
+    _, sur_b = _ball_probability(rho_hi, beta_r)
     # mass of W below the window start that lies outside the f-support is < 1e-17
     cdf = g_a + cdf_part
     sur = sur_b + sur_part
@@ -205,7 +229,8 @@ def _softmax_nodes(tau, beta_r, theta, k_max):
     w_pos = 2.0 * rho * rw
     z = np.concatenate([z_lin, z_neg, z_pos], axis=1)
     wz = np.concatenate([w_lin, w_neg, w_pos], axis=1)
-    a, cdf, sur = _inner(z, tau[:, None], beta_r[:, None], theta[:, None])
+    sign = np.where(beta_r < 0, -1.0, 1.0)
+    a, cdf, sur = _inner(z, tau[:, None], (sign * beta_r)[:, None], (sign * theta)[:, None])
     log_sur = np.where(cdf < 0.5, np.log1p(-np.minimum(cdf, 0.5)), np.log(np.maximum(sur, 1e-300)))
     assert z.shape[0] == n
     return wz * a, log_sur
@@ -265,7 +290,8 @@ def _curves_normalised(k_grid, tau, beta, beta_r, k_max):
     routes = (
         (zero, lambda i: _best_of_k_nodes(beta_r[i], theta[i], k_max), 256),
         (smooth, lambda i: _softmax_nodes_smooth(tau[i], beta_r[i], theta[i], k_max), 128),
-        (finite & ~smooth, lambda i: _softmax_nodes(tau[i], beta_r[i], theta[i], k_max), 48),
+        (finite & ~smooth, lambda i: _softmax_nodes(tau[i], beta_r[i], theta[i], k_max),
+         _ROBUST_CHUNK),
     )
     tasks = []
     for mask, nodes, chunk in routes:
