@@ -1,0 +1,30 @@
+# Stage "numbers": the key numbers of every figure (k*, T*, c*, fitted exponents, the 1/k^2
+# coefficient, largest |MC - theory| / SE) with their theory values, as figures/numbers.csv and
+# its NetCDF mirror figures/numbers.nc. Reads every experiment's sampling and theory datasets.
+
+
+rule numbers:
+    input:
+        sampling=[p for exp in PLAN.experiments.values() for p in exp.sampling_paths],
+        theory=[p for exp in PLAN.experiments.values() for p in exp.theory],
+        modules=module_files("numbers", "datasets"),
+    output:
+        csv=report(
+            "figures/numbers.csv",
+            caption="../report/numbers.rst",
+            category="Numbers",
+        ),
+        nc="figures/numbers.nc",
+    log:
+        "logs/numbers.log",
+    localrule: True
+    conda:
+        "../envs/itscale.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        experiments=PLAN.numbers_params(),
+    script:
+        "../scripts/numbers_table.py"
