@@ -68,7 +68,7 @@ def test_defaults_are_filled_and_not_shared(tiny):
     a, b = config["experiments"]["a"], config["experiments"]["b"]
     assert config["seed"] == 20251219
     assert a["model"]["sigma"] == 1.0e-4 and a["sampling"]["shards"] == 1
-    assert config["plot_style"]["format"] == "pdf"
+    assert config["plot_style"]["format"] == ["pdf", "png"]
     a["model"]["n"] = 5  # defaults are deep copies, not shared objects
     assert b["model"]["n"] == 10000
 

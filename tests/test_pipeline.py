@@ -238,7 +238,8 @@ def test_full_run_outputs(work):
     config = work.read_config()
     fmt = config["plot_style"]["format"]
     for name in config["experiments"]:
-        assert (work.path / "figures" / f"{name}.{fmt}").stat().st_size > 0
+        for ext in [fmt] if isinstance(fmt, str) else fmt:
+            assert (work.path / "figures" / f"{name}.{ext}").stat().st_size > 0
     assert (work.path / "figures" / "numbers.csv").stat().st_size > 0
     files = sorted((work.path / "results").rglob("*.nc"))
     stages = collections.Counter(p.relative_to(work.path / "results").parts[0] for p in files)

@@ -10,10 +10,12 @@ Run only these: ``pytest -m slurm tests/test_slurm.py``.
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import os
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,138 @@ def test_slurm_outputs_match_local_run(toy_slurm_run, tmp_path):
     diffs = harness.compare_trees(toy_slurm_run.workdir / "results", local / "results")
     assert diffs == [], diffs
     assert (local / "results" / "sum.txt").read_text().strip() == "730"
+
+
+# --------------------------------------------------------------------------------------------
+# the itscale pipeline itself (tests/cluster/tiny-slurm.yaml) through the SLURM profile
+# --------------------------------------------------------------------------------------------
+
+#: one simulated experiment with 2 Monte Carlo shards + one theory-only experiment
+TINY_SLURM = harness.CLUSTER_DIR / "tiny-slurm.yaml"
+#: ~2-2.5 min on 2 loaded cores (10 SLURM jobs, ~7 s of snakemake start-up each, 2 at a time)
+PIPELINE_TIMEOUT = int(os.environ.get("ITSCALE_SLURM_PIPELINE_TIMEOUT", "900"))
+#: rules that run on the submit host (Snakefile `localrules` / `localrule: True`); the shell
+#: rule publish_figure logs no job id, the scripts log SLURM_JOB_ID=none
+PIPELINE_LOCAL_LOGS = {
+    "sampling/*/gather.log",
+    "numbers.log",
+    "publish/*",
+}
+#: SLURM jobs of tiny-slurm.yaml: data, posterior, finite_size, 2 shards, 3 theory, 2 figures
+PIPELINE_SLURM_JOBS = 10
+INJECTED = "injected failure (tests/test_slurm.py)"
+
+
+def _pipeline_workdir(path: Path, *, break_theory: bool = False) -> tuple[Path, dict[str, str]]:
+    """Copy of the workflow with tiny-slurm.yaml as its config and its own copy of the library
+    (first on PYTHONPATH, which sbatch --export=ALL passes to the jobs); returns (snakefile,
+    env). ``break_theory`` makes the copied theory script raise at run time, after logging
+    the job id: a job that fails on the cluster (not a config error, which stops snakemake
+    before anything is submitted), with no test hook in the repository."""
+    path.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    shutil.copy2(harness.REPO_ROOT / "Snakefile", path / "Snakefile")
+    shutil.copytree(harness.REPO_ROOT / "workflow", path / "workflow", ignore=ignore)
+    shutil.copy2(TINY_SLURM, path / "config.yaml")
+    src = path.parent / (path.name + "-src")
+    shutil.copytree(harness.REPO_ROOT / "src", src, ignore=ignore)
+    if break_theory:
+        script = path / "workflow" / "scripts" / "theory.py"
+        text = script.read_text()
+        anchor = '    log = stage_logger("theory", smk.log[0])\n'
+        assert anchor in text, "theory.py changed: update the failure injection"
+        script.write_text(text.replace(anchor, anchor + f"    raise RuntimeError({INJECTED!r})\n"))
+    pythonpath = os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))
+    # "" -> git_commit() looks at the copied sources: "unknown" in both runs
+    return path / "Snakefile", {"PYTHONPATH": pythonpath, "ITSCALE_GIT_COMMIT": ""}
+
+
+@pytest.fixture(scope="module")
+def pipeline_runs(slurm_cluster, tmp_path_factory):
+    """Three runs at once (the SLURM ones mostly wait on the scheduler): tiny-slurm.yaml
+    through the SLURM profile, the same locally with --cores 2, and through the SLURM
+    profile with a theory script that raises."""
+    base = tmp_path_factory.mktemp("pipeline-slurm")
+    runs = {
+        "slurm": (base / "slurm", {}, {"profile": harness.SLURM_PROFILE}),
+        "local": (base / "local", {}, {"extra_args": ["--cores", "2"]}),
+        "failing": (base / "failing", {"break_theory": True}, {"profile": harness.SLURM_PROFILE}),
+    }
+
+    def run(name):
+        workdir, copy_args, run_args = runs[name]
+        snakefile, env = _pipeline_workdir(workdir, **copy_args)
+        return harness.run_snakemake(
+            workdir, snakefile, timeout=PIPELINE_TIMEOUT, env=env, **run_args
+        )
+
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = {name: pool.submit(run, name) for name in runs}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def _is_local_log(name: str) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in PIPELINE_LOCAL_LOGS)
+
+
+@pytest.mark.slurm
+def test_pipeline_jobs_run_under_slurm(pipeline_runs):
+    """Every non-local job of the real pipeline ran as its own SLURM job (its log says
+    SLURM_JOB_ID=<id>) and SLURM saw it complete; local rules ran outside SLURM."""
+    res = pipeline_runs["slurm"]
+    assert res.returncode == 0, res.diagnostics()
+    ids_by_log = harness.slurm_job_ids_in_logs(res.workdir / "logs")
+    remote = {log: ids for log, ids in ids_by_log.items() if not _is_local_log(log)}
+    local = {log: ids for log, ids in ids_by_log.items() if _is_local_log(log)}
+    assert len(remote) == PIPELINE_SLURM_JOBS, ids_by_log
+    for log, ids in remote.items():
+        assert len(ids) == 1 and ids[0].isdigit(), f"{log} did not run under SLURM: {ids}"
+    for log, ids in local.items():
+        assert ids in ([], ["none"]), (log, ids)
+    all_ids = {ids[0] for ids in remote.values()}
+    assert len(all_ids) == PIPELINE_SLURM_JOBS, remote  # one SLURM job per job
+    assert res.output.count("submitted with SLURM jobid") == PIPELINE_SLURM_JOBS, res.diagnostics()
+    states = harness.slurm_job_states(all_ids)
+    assert states == {i: "COMPLETED" for i in all_ids}, states
+    shard_logs = [log for log in remote if fnmatch.fnmatch(log, "sampling/*/shard-*.log")]
+    assert len(shard_logs) == 2, remote  # the sharded Monte Carlo ran as 2 SLURM jobs
+
+
+@pytest.mark.slurm
+def test_pipeline_slurm_results_identical_to_local(pipeline_runs):
+    """Every dataset (and figure) under results/ and figures/ is byte-identical to a local
+    --cores 2 run of the same config: results do not depend on where a job runs."""
+    slurm, local = pipeline_runs["slurm"], pipeline_runs["local"]
+    assert slurm.returncode == 0, slurm.diagnostics()
+    assert local.returncode == 0, local.diagnostics()
+    for log, ids in harness.slurm_job_ids_in_logs(local.workdir / "logs").items():
+        assert ids in ([], ["none"]), (log, ids)
+    ncs = sorted(p.relative_to(slurm.workdir) for p in slurm.workdir.glob("results/**/*.nc"))
+    # data, posterior, finite_size, 2 shards, gather, 3 theory
+    assert len(ncs) == 9, ncs
+    for tree in ("results", "figures"):
+        diffs = harness.compare_trees(slurm.workdir / tree, local.workdir / tree)
+        assert diffs == [], diffs
+
+
+@pytest.mark.slurm
+def test_pipeline_failing_slurm_job_fails_the_run(pipeline_runs):
+    """A pipeline job that raises on the cluster (the theory script, see _pipeline_workdir)
+    makes snakemake exit non-zero; nothing downstream of it is produced."""
+    res = pipeline_runs["failing"]
+    assert not res.timed_out, res.diagnostics()
+    assert res.returncode != 0, res.diagnostics()
+    assert "submitted with SLURM jobid" in res.output, res.diagnostics()
+    assert "Error in rule theory" in res.output, res.diagnostics()
+    assert not (res.workdir / "figures" / "numbers.csv").exists()
+    assert not list((res.workdir / "results").glob("theory/*/theory.nc"))
+    ids_by_log = harness.slurm_job_ids_in_logs(res.workdir / "logs")
+    theory_ids = [i for log, ids in ids_by_log.items() if log.startswith("theory/") for i in ids]
+    assert theory_ids and all(i.isdigit() for i in theory_ids), ids_by_log
+    states = harness.slurm_job_states(theory_ids)
+    assert "FAILED" in states.values(), states
+    slurm_logs = list((res.workdir / ".snakemake" / "slurm_logs" / "rule_theory").rglob("*.log"))
+    assert any(INJECTED in p.read_text(errors="replace") for p in slurm_logs), res.diagnostics()
 
 
 def test_harness_reports_reason_without_sinfo(monkeypatch):

@@ -372,20 +372,35 @@ class ExperimentPlan:
     theory: list[str]  # theory dataset path of each point
     figure_key: str
     figure_params: dict[str, Any]
-    ext: str
+    exts: list[str]  # figure formats, e.g. ["pdf", "png"]; each is rendered by its own job
 
     @property
     def sampling_paths(self) -> list[str]:
         """Sampling dataset paths of the simulated points (empty for theory-only experiments)."""
         return [p for p in self.sampling if p is not None]
 
+    def figure_path_for(self, ext: str) -> str:
+        """Cached rendering of the figure in format ``ext``."""
+        return PATHS["figure"].format(key=self.figure_key, experiment=self.name, ext=ext)
+
+    def publish_path_for(self, ext: str) -> str:
+        """Published figure ``figures/<experiment>.<ext>``."""
+        return PATHS["publish"].format(experiment=self.name, ext=ext)
+
     @property
     def figure_path(self) -> str:
-        return PATHS["figure"].format(key=self.figure_key, experiment=self.name, ext=self.ext)
+        """Cached rendering in the first format."""
+        return self.figure_path_for(self.exts[0])
 
     @property
     def publish_path(self) -> str:
-        return PATHS["publish"].format(experiment=self.name, ext=self.ext)
+        """Published figure in the first format."""
+        return self.publish_path_for(self.exts[0])
+
+    @property
+    def publish_paths(self) -> list[str]:
+        """Published figures, one per format."""
+        return [self.publish_path_for(ext) for ext in self.exts]
 
 
 @dataclass
@@ -436,9 +451,24 @@ class Plan:
             for name, exp in self.experiments.items()
         }
 
+    def caption_of(self, report_dir: str | Path):
+        """``params:`` function of a publish job: the text of its report caption,
+        ``<report_dir>/<experiment>.rst``, or a generic line naming the figure kind."""
+
+        def caption(wildcards) -> str:
+            path = Path(report_dir) / f"{wildcards.experiment}.rst"
+            if path.is_file():
+                return path.read_text(encoding="utf-8")
+            params = self.experiments[wildcards.experiment].figure_params
+            title = params["title"] or wildcards.experiment
+            return f"{title} (figure kind ``{params['kind']}``)."
+
+        return caption
+
     def targets(self) -> list[str]:
-        """The published figures, ``figures/<experiment>.<ext>``, of every experiment run."""
-        return [exp.publish_path for exp in self.experiments.values()]
+        """The published figures, ``figures/<experiment>.<ext>`` for every format, of every
+        experiment run."""
+        return [path for exp in self.experiments.values() for path in exp.publish_paths]
 
     def resources(self, stage: str, key: str) -> dict[str, int]:
         if stage == "figure":
@@ -473,6 +503,12 @@ def _add(plan: Plan, stage: str, point: Mapping[str, Any]) -> str:
     key = stage_key(stage, params)
     plan.params.setdefault(stage, {})[key] = params
     return key
+
+
+def figure_formats(style: Mapping[str, Any]) -> list[str]:
+    """The figure formats of a plot style: ``format`` is one format or a list of them."""
+    fmt = style.get("format", ["pdf", "png"])
+    return [fmt] if isinstance(fmt, str) else list(fmt)
 
 
 def build_plan(config: Mapping[str, Any]) -> Plan:
@@ -512,7 +548,7 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
             theory=theory,
             figure_key=fig_key,
             figure_params=fig_params,
-            ext=style["format"],
+            exts=figure_formats(style),
         )
     return plan
 

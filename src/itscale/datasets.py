@@ -50,6 +50,7 @@ __all__ = [
     "read_dataset",
     "dataset_params",
     "stage_logger",
+    "log_job_context",
     "use_threads",
 ]
 
@@ -91,6 +92,9 @@ ATTRS: dict[str, tuple[str, str]] = {
         "generalization error, finite-size exact average for the fitted training set",
         "1",
     ),
+    "s2_fitted": ("input mean of the fitted posterior's predictive variance s^2(x)", "1"),
+    "V_fitted": ("variance over test inputs of the fitted posterior's bias m - mu_T", "1"),
+    "rho_fitted": ("difficulty 2 V / s2 of the fitted training set", "1"),
     "n_samples": ("number of Monte Carlo samples averaged", "1"),
     "count": ("number of test inputs in the block", "1"),
     "sampled_mean": ("block mean of per-input trial means, sampled estimator", "1"),
@@ -296,7 +300,10 @@ def use_threads(n: int) -> None:
 
 
 def stage_logger(stage: str, log_path: str | os.PathLike | None) -> logging.Logger:
-    """Logger ``itscale.<stage>`` writing timestamped lines to ``log_path`` (and stderr)."""
+    """Logger ``itscale.<stage>`` writing timestamped lines to ``log_path`` (or stderr).
+
+    The first line records the SLURM job id (:func:`log_job_context`).
+    """
     logger = logging.getLogger(f"itscale.{stage}")
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -311,4 +318,14 @@ def stage_logger(stage: str, log_path: str | os.PathLike | None) -> logging.Logg
     for handler in handlers:
         handler.setFormatter(fmt)
         logger.addHandler(handler)
+    log_job_context(logger)
     return logger
+
+
+def log_job_context(logger: logging.Logger) -> None:
+    """Log ``SLURM_JOB_ID=<id>`` (``none`` outside SLURM) as a job's first line.
+
+    Goes to the job's log only, never into a dataset (datasets stay host-independent);
+    tests/test_slurm.py reads it to prove that each job ran under SLURM.
+    """
+    logger.info("SLURM_JOB_ID=%s", os.environ.get("SLURM_JOB_ID") or "none")

@@ -843,6 +843,7 @@ def plot_best_judge(sampling, theory, *, experiment=None, style=None) -> Figure:
         fontsize=float(st["font_size"]) - 1,
     )
     ax.set_xlim(float(cg.min()), float(cg.max()))
+    ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
     ax.set_xlabel(r"judge misspecification $c$")
     ax.set_ylabel(r"$\delta / \sigma^2$")
     ax.set_title(_t_text(T0, scale), loc="right", pad=3)

@@ -36,7 +36,9 @@ USABLE_NODE_STATES = {"idle", "mixed", "allocated", "completing"}
 #: env vars that would make a test run depend on the caller's setup
 _SCRUB_ENV = ("SNAKEMAKE_PROFILE", "SNAKEMAKE_SLURM_PARTITIONS")
 
-_JOB_ID_RE = re.compile(r"^SLURM_JOB_ID=(\d*)\s*$", re.MULTILINE)
+#: ``SLURM_JOB_ID=<id>`` at the start of a line (toy rules) or after a log prefix
+#: (itscale's stage loggers, itscale.datasets.log_job_context); "" or "none" outside SLURM
+_JOB_ID_RE = re.compile(r"(?:^|\s)SLURM_JOB_ID=(\S*)[ \t]*$", re.MULTILINE)
 
 
 def slurm_unavailable_reason(timeout: float = 15.0) -> str | None:
@@ -129,12 +131,14 @@ def run_snakemake(
     extra_args: tuple[str, ...] | list[str] = (),
     timeout: int = 600,
     targets: tuple[str, ...] | list[str] = (),
+    env: dict[str, str] | None = None,
 ) -> SnakemakeResult:
     """Run snakemake in ``workdir`` under ``timeout -k 10 <timeout>``.
 
     ``profile`` is passed as ``--workflow-profile`` (a directory with config.yaml).
     Without a profile, add e.g. ``--cores 2`` via ``extra_args``. Snakemake ignores
     SIGTERM while it waits on cluster jobs, hence the ``-k 10`` SIGKILL fallback.
+    ``env`` adds/overrides environment variables (sbatch passes them on, ``--export=ALL``).
     The combined output is also written to ``workdir/snakemake-run.<n>.log``.
     """
     workdir = Path(workdir)
@@ -150,9 +154,11 @@ def run_snakemake(
         args += ["--workflow-profile", str(profile)]
     args += list(extra_args)
 
+    extra_env = dict(env or {})
     env = {k: v for k, v in os.environ.items() if k not in _SCRUB_ENV}
     # never inherit a surrounding job's identity (e.g. pytest itself run via sbatch)
     env = {k: v for k, v in env.items() if not k.startswith("SLURM_")}
+    env.update(extra_env)
     try:
         proc = subprocess.run(
             args,
@@ -180,8 +186,9 @@ def run_snakemake(
 def slurm_job_ids_in_logs(log_dir: Path | str) -> dict[str, list[str]]:
     """Map each ``*.log`` under ``log_dir`` to the SLURM_JOB_ID values it recorded.
 
-    Rules write ``SLURM_JOB_ID=$SLURM_JOB_ID`` lines; an empty value means the job
-    did not run under SLURM.
+    Rules write ``SLURM_JOB_ID=$SLURM_JOB_ID`` lines (the itscale scripts log
+    ``... SLURM_JOB_ID=<id>``); an empty value or ``none`` means the job did not run
+    under SLURM.
     """
     log_dir = Path(log_dir)
     return {

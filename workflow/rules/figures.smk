@@ -9,12 +9,7 @@ rule figure:
         theory=lambda wildcards: PLAN.figure(wildcards.key).theory,
         modules=module_files("plotting", "datasets"),
     output:
-        report(
-            PATHS["figure"],
-            caption="../report/figure.rst",
-            category="Figures",
-            subcategory="{experiment}",
-        ),
+        PATHS["figure"],
     log:
         LOGS["figure"],
     conda:
@@ -31,9 +26,17 @@ rule figure:
 
 rule publish_figure:
     input:
-        lambda wildcards: PLAN.experiments[wildcards.experiment].figure_path,
+        lambda wildcards: PLAN.experiments[wildcards.experiment].figure_path_for(
+            wildcards.ext
+        ),
     output:
-        PATHS["publish"],
+        report(
+            PATHS["publish"],
+            caption="../report/figure.rst",
+            category="Figures",
+            subcategory="{experiment}",
+            labels={"figure": "{experiment}", "format": "{ext}"},
+        ),
     log:
         LOGS["publish"],
     conda:
@@ -44,5 +47,6 @@ rule publish_figure:
         runtime=1,
     params:
         key=lambda wildcards: PLAN.experiments[wildcards.experiment].figure_key,
+        caption=PLAN.caption_of(os.path.join(workflow.basedir, "workflow", "report")),
     shell:
         "cp {input:q} {output:q} 2> {log:q} && echo 'published {input} as {output}' >> {log:q}"

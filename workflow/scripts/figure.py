@@ -44,7 +44,7 @@ def main(smk) -> None:
         len(theory),
     )
     out = Path(smk.output[0])
-    fmt = p["plot_style"]["format"]
+    fmt = smk.wildcards.ext
     plotting.render(
         p["kind"],
         sampling,

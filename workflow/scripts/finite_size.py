@@ -18,7 +18,7 @@ from itscale.datasets import (
     use_threads,
     write_dataset,
 )
-from itscale.finite_size import delta_fitted
+from itscale.finite_size import delta_fitted, fitted_input_moments
 from itscale.posterior import Posterior
 
 
@@ -39,6 +39,7 @@ def main(smk) -> None:
     T = np.asarray(p["T"], dtype=np.float64)
     c = np.asarray(p["c"], dtype=np.float64)
     values = []
+    moments = []
     for rep in range(p["replicates"]):
         sel = post_ds.isel(replicate=rep)
         post = Posterior(
@@ -49,9 +50,17 @@ def main(smk) -> None:
         )
         t0 = time.perf_counter()
         values.append(delta_fitted(k, T, post, sel["w_T"].values, S=p["S"], c=c))  # (T, c, k)
+        mom = fitted_input_moments(post, sel["w_T"].values, S=p["S"])
+        moments.append((mom.s2_mean, mom.var_b, 2.0 * mom.var_b / mom.s2_mean))
         log.info("replicate %d done in %.2f s", rep, time.perf_counter() - t0)
+    s2_fit, var_b_fit, rho_fit = (np.asarray(v) for v in zip(*moments, strict=True))
     ds = xr.Dataset(
-        {"delta_fs": (("replicate", "T", "c", "k"), np.stack(values))},
+        {
+            "delta_fs": (("replicate", "T", "c", "k"), np.stack(values)),
+            "s2_fitted": ("replicate", s2_fit),
+            "V_fitted": ("replicate", var_b_fit),
+            "rho_fitted": ("replicate", rho_fit),
+        },
         coords={"replicate": post_ds["replicate"].values, "T": T, "c": c, "k": k},
         attrs=provenance_attrs(
             "finite_size", p, p["seed"], title="itscale finite-size exact average"

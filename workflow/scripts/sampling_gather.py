@@ -69,6 +69,9 @@ def main(smk) -> None:
         ),
     )
     ds["delta_fs"] = fs["delta_fs"].transpose(*dims)
+    for name in ("s2_fitted", "V_fitted", "rho_fitted"):  # the fitted training sets' moments
+        if name in fs:
+            ds[name] = fs[name]
     ds["sigma2"] = ((), p["sigma"] ** 2)
     ds["n_samples"] = ((), p["n_test"] * p["trials"])
     ds["n_samples"].attrs.update(
