@@ -50,8 +50,10 @@ def de_grid(repeats):
     T = (np.geomspace(0.1, 1000.0, 32) * 2 * PAPER["sigma"] ** 2)[None, :, None]
     c = np.linspace(0.0, 15.0, 8)[None, None, :]
     t, out = timed(lambda: delta_de(k, T, n=1e4, **PAPER, w_norm2=4.0, c=c), repeats)
-    print(f"de_grid: k=1..1e4 x 32 T x 8 c -> shape {out.shape}: median {t:.2f} s "
-          f"(T/s^2 from {T.min() / s2:.2g} to {T.max() / s2:.2g})")
+    print(
+        f"de_grid: k=1..1e4 x 32 T x 8 c -> shape {out.shape}: median {t:.2f} s "
+        f"(T/s^2 from {T.min() / s2:.2g} to {T.max() / s2:.2g})"
+    )
 
 
 def exact_1e5(repeats):
@@ -60,14 +62,20 @@ def exact_1e5(repeats):
     b = rng.normal(0.0, 0.3, n)
     s = rng.uniform(0.99, 1.01, n)
     k = np.arange(1, 101)
-    for label, T, c in (("T=0 (best-of-k)", 0.0, 0.0), ("T/s^2=20, c=5 (figure 2)", 20.0, 5.0),
-                        ("T/s^2=0.1, c=5 (spiky judge)", 0.1, 5.0)):
+    for label, T, c in (
+        ("T=0 (best-of-k)", 0.0, 0.0),
+        ("T/s^2=20, c=5 (figure 2)", 20.0, 5.0),
+        ("T/s^2=0.1, c=5 (spiky judge)", 0.1, 5.0),
+    ):
         rows = n if T != 0.1 else 5_000  # the spiky regime is timed on a subset, scaled
         mu_R = -c * b[:rows]
-        t, _ = timed(lambda: delta_exact_curves(k, T, b[:rows], s[:rows], 0.0, mu_R), repeats)
+        args = (k, T, b[:rows], s[:rows], 0.0, mu_R)
+        t, _ = timed(lambda args=args: delta_exact_curves(*args), repeats)
         scale = n / rows
-        print(f"exact_1e5: {label}: median {t * scale:.2f} s for 1e5 inputs x 100 k"
-              + (f" (measured on {rows} inputs, x{scale:.0f})" if scale > 1 else ""))
+        print(
+            f"exact_1e5: {label}: median {t * scale:.2f} s for 1e5 inputs x 100 k"
+            + (f" (measured on {rows} inputs, x{scale:.0f})" if scale > 1 else "")
+        )
 
 
 def fitted_setting(n, replicate=0, seed=1):
@@ -83,8 +91,10 @@ def finite_t(repeats, workers):
     c = np.array([0.0, 5.0, 10.0])
     k = np.arange(1, 100)
     t, out = timed(lambda: delta_fitted(k, T, post, w_T, S=PAPER["S"], c=c), repeats)
-    print(f"finite_t: finite-size exact average, 3 c x k=1..99: median {t:.2f} s "
-          f"(standard error 0: no sampling)")
+    print(
+        f"finite_t: finite-size exact average, 3 c x k=1..99: median {t:.2f} s "
+        f"(standard error 0: no sampling)"
+    )
     n_test, trials = 20_000, 100
     X = draw_test_inputs(1, 0, n_test, PAPER["d"], PAPER["S"], block_size=1000)
     m, s2 = predictive(post, X)
@@ -92,16 +102,29 @@ def finite_t(repeats, workers):
     draws = n_test * trials * k.max()
 
     def sampled():
-        stats = run(m, np.sqrt(s2), mu_T, k_grid=k, T_grid=[T], c_grid=c, trials=trials, seed=1,
-                    replicate=0, block_size=1000, workers=workers)
+        stats = run(
+            m,
+            np.sqrt(s2),
+            mu_T,
+            k_grid=k,
+            T_grid=[T],
+            c_grid=c,
+            trials=trials,
+            seed=1,
+            replicate=0,
+            block_size=1000,
+            workers=workers,
+        )
         return summarise(stats)
 
     t, (mean, se) = timed(sampled, repeats)
     sig2 = PAPER["sigma"] ** 2
-    print(f"finite_t: sampled engine, n_test={n_test}, {trials} trials, k<=99, 3 c, {workers} "
-          f"worker(s): median {t:.2f} s, {draws / t:.3g} candidate draws/s; "
-          f"SE/sigma^2 at k=1: {se[0, 0, 0] / sig2:.2e}, k=99: {se[0, 0, -1] / sig2:.2e}; "
-          f"x{1e6 / n_test:.0f} for n_test=1e6: {t * 1e6 / n_test:.0f} s")
+    print(
+        f"finite_t: sampled engine, n_test={n_test}, {trials} trials, k<=99, 3 c, {workers} "
+        f"worker(s): median {t:.2f} s, {draws / t:.3g} candidate draws/s; "
+        f"SE/sigma^2 at k=1: {se[0, 0, 0] / sig2:.2e}, k=99: {se[0, 0, -1] / sig2:.2e}; "
+        f"x{1e6 / n_test:.0f} for n_test=1e6: {t * 1e6 / n_test:.0f} s"
+    )
 
 
 def mc_best_of_k(repeats, workers, n_test):
@@ -114,8 +137,19 @@ def mc_best_of_k(repeats, workers, n_test):
             w_T, post = fitted_setting(n)
             X = draw_test_inputs(1, 0, n_test, PAPER["d"], PAPER["S"], block_size=5000)
             m, s2 = predictive(post, X)
-            stats = run(m, np.sqrt(s2), X @ w_T, k_grid=k, T_grid=[0.0], c_grid=[0.0],
-                        trials=trials, seed=1, replicate=0, block_size=5000, workers=workers)
+            stats = run(
+                m,
+                np.sqrt(s2),
+                X @ w_T,
+                k_grid=k,
+                T_grid=[0.0],
+                c_grid=[0.0],
+                trials=trials,
+                seed=1,
+                replicate=0,
+                block_size=5000,
+                workers=workers,
+            )
             out.append(summarise(stats))
         return out
 
@@ -123,18 +157,26 @@ def mc_best_of_k(repeats, workers, n_test):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     draws = 5 * n_test * trials * k.max()
-    print(f"mc_best_of_k: 5 n x n_test={n_test} x {trials} trials x k=50..199, {workers} "
-          f"worker(s): median {t:.1f} s, {draws / t:.3g} draws/s, peak RSS {peak:.0f} MB "
-          f"(largest worker {peak_children:.0f} MB)")
+    print(
+        f"mc_best_of_k: 5 n x n_test={n_test} x {trials} trials x k=50..199, {workers} "
+        f"worker(s): median {t:.1f} s, {draws / t:.3g} draws/s, peak RSS {peak:.0f} MB "
+        f"(largest worker {peak_children:.0f} MB)"
+    )
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--n-test", type=int, default=100_000, help="test inputs for mc_best_of_k")
-    parser.add_argument("--only", nargs="*", default=None,
-                        choices=["de_grid", "exact_1e5", "finite_t", "mc_best_of_k"])
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        choices=["de_grid", "exact_1e5", "finite_t", "mc_best_of_k"],
+    )
     args = parser.parse_args()
     chosen = args.only or ["de_grid", "exact_1e5", "finite_t"]
     if "de_grid" in chosen:

@@ -58,19 +58,23 @@ def route(sel, tau, b_judge):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--module", default=None, help="path of a selection.py to time instead")
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--inputs", type=int, default=48, help="inputs per timed call")
     args = parser.parse_args()
     sel = load(args.module)
     k = np.arange(1, 101)
-    print(f"module {sel.__file__}, threads {sel.num_threads()}, {args.inputs} inputs x k = 1..100, "
-          f"median of {args.repeats}")
+    print(
+        f"module {sel.__file__}, threads {sel.num_threads()}, {args.inputs} inputs x k = 1..100, "
+        f"median of {args.repeats}"
+    )
     for judge in ("small", "large"):
         b, b_judge = inputs(args.inputs, judge)
         for tau in REGIMES:
+
             def call(tau=tau, b=b, b_judge=b_judge):
                 return sel.delta_exact_curves(k, tau, b, 1.0, 0.0, b - b_judge)
 
@@ -81,8 +85,10 @@ def main():
                 call()
                 times.append(time.process_time() - t0)
             per_input = statistics.median(times) / args.inputs
-            print(f"T/s^2={tau:<7g} b' {judge:5s} route {route(sel, tau, b_judge):18s} "
-                  f"{per_input * 1e3:8.3f} ms/input")
+            print(
+                f"T/s^2={tau:<7g} b' {judge:5s} route {route(sel, tau, b_judge):18s} "
+                f"{per_input * 1e3:8.3f} ms/input"
+            )
 
 
 if __name__ == "__main__":

@@ -102,15 +102,26 @@ def test_bias_quadrature_converged(monkeypatch):
 
 
 def test_broadcast_shape():
-    out = delta_de(np.arange(1, 6)[:, None, None], np.array([0.0, 1e-8])[None, :, None],
-                   c=np.array([0.0, 1.0, 2.0]), **PAPER, w_norm2=4.0)
+    out = delta_de(
+        np.arange(1, 6)[:, None, None],
+        np.array([0.0, 1e-8])[None, :, None],
+        c=np.array([0.0, 1.0, 2.0]),
+        **PAPER,
+        w_norm2=4.0,
+    )
     assert out.shape == (5, 2, 3)
 
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [(dict(k=0), "k"), (dict(T=-1.0), "T"), (dict(sigma=-1e-4), "sigma"), (dict(c=np.nan), "c"),
-     (dict(w_norm2=-1.0), "w_norm2"), (dict(n=0), "n")],
+    [
+        (dict(k=0), "k"),
+        (dict(T=-1.0), "T"),
+        (dict(sigma=-1e-4), "sigma"),
+        (dict(c=np.nan), "c"),
+        (dict(w_norm2=-1.0), "w_norm2"),
+        (dict(n=0), "n"),
+    ],
 )
 def test_bad_arguments(kwargs, name):
     args = dict(k=2, T=1e-8, c=0.0, **PAPER, w_norm2=4.0) | kwargs

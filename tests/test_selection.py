@@ -42,8 +42,13 @@ def t_integral(k, T, m, s, mu_T, mu_R):
     Gaussian expectations use a dense Gauss-Legendre rule split at the judge centre.
     """
     x, wx = np.polynomial.legendre.leggauss(400)
-    edges = np.unique(np.clip([m - 12 * s, mu_R - 3 * np.sqrt(T), mu_R, mu_R + 3 * np.sqrt(T), m + 12 * s],
-                              m - 12 * s, m + 12 * s))
+    edges = np.unique(
+        np.clip(
+            [m - 12 * s, mu_R - 3 * np.sqrt(T), mu_R, mu_R + 3 * np.sqrt(T), m + 12 * s],
+            m - 12 * s,
+            m + 12 * s,
+        )
+    )
     half = np.diff(edges)[:, None] / 2
     y = (edges[:-1, None] + half * (x + 1)).ravel()
     wy = (half * wx).ravel() * norm.pdf(y, m, s)
@@ -100,15 +105,25 @@ def test_infinite_temperature_is_no_selection():
     ],
 )
 def test_softmax_matches_t_integral(k, T, m, s, mu_T, mu_R):
-    assert delta_exact(k, T, m, s, mu_T, mu_R) == pytest.approx(t_integral(k, T, m, s, mu_T, mu_R), rel=1e-7)
+    assert delta_exact(k, T, m, s, mu_T, mu_R) == pytest.approx(
+        t_integral(k, T, m, s, mu_T, mu_R), rel=1e-7
+    )
 
 
 @pytest.mark.parametrize(
     "k, m, mu_T, mu_R",
-    [(2, 0.3, 0.0, 0.1), (10, 1.0, 0.0, -1.0), (100, 2.0, 0.0, 0.0), (500, 4.0, 0.0, -4.0), (1000, 0.5, 0.0, 0.2)],
+    [
+        (2, 0.3, 0.0, 0.1),
+        (10, 1.0, 0.0, -1.0),
+        (100, 2.0, 0.0, 0.0),
+        (500, 4.0, 0.0, -4.0),
+        (1000, 0.5, 0.0, 0.2),
+    ],
 )
 def test_best_of_k_matches_order_statistics(k, m, mu_T, mu_R):
-    assert delta_exact(k, 0.0, m, 1.0, mu_T, mu_R) == pytest.approx(order_statistics(k, m, 1.0, mu_T, mu_R), rel=1e-7)
+    assert delta_exact(k, 0.0, m, 1.0, mu_T, mu_R) == pytest.approx(
+        order_statistics(k, m, 1.0, mu_T, mu_R), rel=1e-7
+    )
 
 
 # Monte Carlo at points spanning spiky (T << s^2), moderate and flat (T >> s^2) weights,
@@ -144,7 +159,9 @@ def test_monte_carlo_within_four_standard_errors(k, tau, b, judge_shift):
 def test_zero_temperature_limit_is_continuous():
     k = np.array([2, 10, 100, 1000])
     at_zero = delta_exact(k, 0.0, 0.4, 1.0, 0.0, -0.3)
-    gaps = [np.abs(delta_exact(k, T, 0.4, 1.0, 0.0, -0.3) / at_zero - 1) for T in (1e-3, 1e-5, 1e-7)]
+    gaps = [
+        np.abs(delta_exact(k, T, 0.4, 1.0, 0.0, -0.3) / at_zero - 1) for T in (1e-3, 1e-5, 1e-7)
+    ]
     assert np.all(gaps[1] < gaps[0]) and np.all(gaps[2] < gaps[1])
     assert np.all(gaps[2] < 1e-4)
 
@@ -181,7 +198,9 @@ def refined(monkeypatch_ctx):
 def test_quadrature_converged_to_one_part_per_million(monkeypatch):
     """Relative error <= 1e-6 for T/s^2 in 1e-4..1e4 and 0, k up to 1e5, offsets up to 4 s."""
     taus = np.array([0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0, 10.0, 100.0, 1e4])
-    pairs = np.array([(0, 0), (0.3, 0.2), (1, -1), (2, -3), (4, 8), (-1, 3), (4, -4), (-4, 4), (4, 0)], float)
+    pairs = np.array(
+        [(0, 0), (0.3, 0.2), (1, -1), (2, -3), (4, 8), (-1, 3), (4, -4), (-4, 4), (4, 0)], float
+    )
     k = np.array([1, 2, 3, 5, 10, 30, 100, 1000, 10_000, 100_000])
     tau = np.repeat(taus, len(pairs))
     b = np.tile(pairs[:, 0], len(taus))

@@ -106,8 +106,13 @@ def average_c_family(
     return out.reshape(T.shape + c.shape + (k_grid.size,))
 
 
-def average_pair(k_grid: IntArray, T: FloatArray, s: float, cov: FloatArray, n_quad: int = 8) -> FloatArray:
-    """E[delta_exact(k, T; b, b')] for (b, b') ~ N(0, cov), s fixed; returns T.shape + (len(k_grid),)."""
+def average_pair(
+    k_grid: IntArray, T: FloatArray, s: float, cov: FloatArray, n_quad: int = 8
+) -> FloatArray:
+    """E[delta_exact(k, T; b, b')] for (b, b') ~ N(0, cov), s fixed.
+
+    Returns T.shape + (len(k_grid),), units of y^2.
+    """
     pts, w = pair_rule(cov, s, int(k_grid.max()), n_quad)
     b, b_judge = pts[:, 0], pts[:, 1]
     curves = delta_exact_curves(k_grid, T.reshape(-1, 1), b, s, 0.0, b - b_judge)

@@ -155,10 +155,13 @@ def de_summary(
 # --- DE error averaged over test inputs ---
 
 
-def _grouped(k, model: tuple[FloatArray, ...], per_group, extra: tuple[FloatArray, ...]) -> FloatArray:
+def _grouped(
+    k, model: tuple[FloatArray, ...], per_group, extra: tuple[FloatArray, ...]
+) -> FloatArray:
     """Broadcast k, T, the model summaries and the judge arguments; evaluate per distinct model.
 
-    per_group(k_grid, T_unique, model_row, extra_unique) -> (len(T_unique), *extra grid, len(k_grid)).
+    per_group(k_grid, T_unique, model_row, extra_unique) returns an array of shape
+    (len(T_unique), *extra grid, len(k_grid)).
     """
     arrays = np.broadcast_arrays(k, *model, *extra)
     k_b, T_b = arrays[0], arrays[1]

@@ -691,3 +691,51 @@ def equivalent_data_multiplier(
         m_todo[capped] = np.inf
         M[todo] = m_todo
     return _out(M)
+
+
+# --- averages over deterministic-equivalent test inputs ---
+
+_POLY_NODES = 16  # Gauss-Hermite nodes: exact for polynomials in b of degree <= 31
+
+
+def _de_input_average(fn, V: float) -> FloatArray:
+    """Average fn(b) over DE test inputs b = m - mu_T ~ N(0, V); fn maps (J,) -> (..., J).
+
+    Exact for the functions below, which are polynomials of low degree in b.
+    """
+    z, w = np.polynomial.hermite_e.hermegauss(_POLY_NODES)
+    return fn(np.sqrt(V) * z) @ (w / w.sum())
+
+
+def delta_hte_de(
+    k: ArrayLike, T: ArrayLike, c: ArrayLike, *, s2: float, V: float, order: int = 3
+) -> FloatArray:
+    """delta_hte averaged over DE inputs (mu_T = 0, m = b ~ N(0, V), mu_R = -c b).
+
+    k (nk,), T (nT,) > 0, c (nc,) 1-D grids; returns (nT, nc, nk), units of y^2. The expansion
+    is a polynomial of degree 4 in b, so the Gauss-Hermite average is exact.
+    """
+    k_, T_, c_ = (np.atleast_1d(np.asarray(a)) for a in (k, T, c))
+    return _de_input_average(
+        lambda b: delta_hte(
+            k_[None, None, :, None],
+            T_[:, None, None, None],
+            b,
+            np.sqrt(s2),
+            0.0,
+            -c_[None, :, None, None] * b,
+            order=order,
+        ),
+        V,
+    )
+
+
+def delta_tilted_limit_de(T: ArrayLike, c: ArrayLike, *, s2: float, V: float) -> FloatArray:
+    """k -> inf limit averaged over DE inputs; T (nT,), c (nc,) -> (nT, nc), units of y^2."""
+    T_, c_ = (np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (T, c))
+    return _de_input_average(
+        lambda b: delta_tilted_limit(
+            T_[:, None, None], b, np.sqrt(s2), 0.0, -c_[None, :, None] * b
+        ),
+        V,
+    )

@@ -55,7 +55,6 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-
 class InputMoments(NamedTuple):
     """Moments over test inputs x ~ N(0, S^2/d I) of one fitted posterior.
 

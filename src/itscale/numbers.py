@@ -180,26 +180,6 @@ def fine_k(k_min: int, k_max: int, num: int = 120) -> np.ndarray:
     return np.unique(np.concatenate([[k_min], np.round(grid), [k_max]]).astype(np.int64))
 
 
-def _hte_average(k, T, c, s, V, order):
-    """delta_hte averaged over DE test inputs (mu_T = 0, m = b ~ N(0, V), mu_R = -c b).
-
-    The expansion is a polynomial of degree 4 in b, so a 16-node Gauss-Hermite rule is exact.
-    Shapes: k (nk,), T (nT,) > 0, c (nc,) -> (nT, nc, nk).
-    """
-    z, w = np.polynomial.hermite_e.hermegauss(16)
-    b = np.sqrt(V) * z
-    vals = expansions.delta_hte(
-        k[None, None, :, None],
-        T[:, None, None, None],
-        b,
-        s,
-        0.0,
-        -c[None, :, None, None] * b,
-        order=order,
-    )
-    return vals @ (w / w.sum())
-
-
 def theory_curves(
     theory: xr.Dataset,
     *,
@@ -238,7 +218,7 @@ def theory_curves(
         vals = np.full(de.shape, np.nan)
         pos = T > 0
         if pos.any():
-            vals[pos] = _hte_average(k, T[pos], c, math.sqrt(s2), V, order)
+            vals[pos] = expansions.delta_hte_de(k, T[pos], c, s2=s2, V=V, order=order)
         out["delta_hte"] = (("T", "c", "k"), vals)
     if asymptote:
         vals = np.full(de.shape, np.nan)
@@ -246,11 +226,7 @@ def theory_curves(
         vals[(T == 0)[:, None] & (c == 0)[None, :]] = asym
         out["delta_asymptote"] = (("T", "c", "k"), vals)
     if tilted:
-        z, w = np.polynomial.hermite_e.hermegauss(16)  # quadratic in b: exact
-        b = math.sqrt(V) * z
-        vals = expansions.delta_tilted_limit(
-            T[:, None, None], b, math.sqrt(s2), 0.0, -c[None, :, None] * b
-        ) @ (w / w.sum())
+        vals = expansions.delta_tilted_limit_de(T, c, s2=s2, V=V)
         out["delta_tilted"] = (("T", "c"), vals)
     return out
 

@@ -105,8 +105,9 @@ def _ball_probability(rho: FloatArray, beta_r: FloatArray) -> tuple[FloatArray, 
     return g_cdf, complement
 
 
-def _ball_density_terms(rho: FloatArray, beta_r: FloatArray,
-                        theta: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _ball_density_terms(
+    rho: FloatArray, beta_r: FloatArray, theta: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Density of |Y| at rho, and the same density weighted by e = (Y - theta)^2.
 
     Y ~ N(beta_r, 1) in coordinates centred on the judge; theta = mu_T - mu_R in units of s.
@@ -141,8 +142,9 @@ def _best_of_k_nodes(beta_r, theta, k_max):
     br = beta_r[:, None]
     _, weighted = _ball_density_terms(rho, br, theta[:, None])
     g_cdf, g_sur = _ball_probability(rho, br)
-    log_sur = np.where(g_cdf < 0.5, np.log1p(-np.minimum(g_cdf, 0.5)),
-                       np.log(np.maximum(g_sur, 1e-300)))
+    log_sur = np.where(
+        g_cdf < 0.5, np.log1p(-np.minimum(g_cdf, 0.5)), np.log(np.maximum(g_sur, 1e-300))
+    )
     return w * weighted, log_sur
 
 
@@ -290,8 +292,11 @@ def _curves_normalised(k_grid, tau, beta, beta_r, k_max):
     routes = (
         (zero, lambda i: _best_of_k_nodes(beta_r[i], theta[i], k_max), 256),
         (smooth, lambda i: _softmax_nodes_smooth(tau[i], beta_r[i], theta[i], k_max), 128),
-        (finite & ~smooth, lambda i: _softmax_nodes(tau[i], beta_r[i], theta[i], k_max),
-         _ROBUST_CHUNK),
+        (
+            finite & ~smooth,
+            lambda i: _softmax_nodes(tau[i], beta_r[i], theta[i], k_max),
+            _ROBUST_CHUNK,
+        ),
     )
     tasks = []
     for mask, nodes, chunk in routes:
@@ -398,8 +403,9 @@ def _prepare(T, m, s, mu_T, mu_R):
     return T.shape, tau, beta, beta_r, np.square(s).ravel()
 
 
-def delta_exact_curves(k_grid: ArrayLike, T: ArrayLike, m: ArrayLike, s: ArrayLike, mu_T: ArrayLike,
-                       mu_R: ArrayLike) -> FloatArray:
+def delta_exact_curves(
+    k_grid: ArrayLike, T: ArrayLike, m: ArrayLike, s: ArrayLike, mu_T: ArrayLike, mu_R: ArrayLike
+) -> FloatArray:
     """Exact delta for every k of a 1-D grid at once.
 
     k_grid: 1-D integers >= 1. T, m, s, mu_T, mu_R broadcast together to shape B (s is the
@@ -417,8 +423,9 @@ def delta_exact_curves(k_grid: ArrayLike, T: ArrayLike, m: ArrayLike, s: ArrayLi
     return out[:, k_pos.ravel()].reshape(shape + (k_grid.size,))
 
 
-def delta_exact(k: ArrayLike, T: ArrayLike, m: ArrayLike, s: ArrayLike, mu_T: ArrayLike,
-                mu_R: ArrayLike) -> FloatArray:
+def delta_exact(
+    k: ArrayLike, T: ArrayLike, m: ArrayLike, s: ArrayLike, mu_T: ArrayLike, mu_R: ArrayLike
+) -> FloatArray:
     """Exact per-input error E[sum_i p_i (y_i - mu_T)^2] for y_i ~ N(m, s^2), i = 1..k.
 
     Broadcasts numpy-style over all arguments. k: integers >= 1; T >= 0 (0 = best-of-k,

@@ -26,5 +26,7 @@ def stream(seed: int, replicate: int, purpose: str, block: int = 0) -> np.random
     for name, value in (("seed", seed), ("replicate", replicate), ("block", block)):
         if int(value) != value or value < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    seq = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replicate), PURPOSES[purpose], int(block)))
+    seq = np.random.SeedSequence(
+        entropy=int(seed), spawn_key=(int(replicate), PURPOSES[purpose], int(block))
+    )
     return np.random.Generator(np.random.PCG64(seq))

@@ -18,7 +18,9 @@ def _as_float(x: ArrayLike, name: str) -> FloatArray:
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real number or array of real numbers, got {x!r}") from exc
+        raise ValueError(
+            f"{name} must be a real number or array of real numbers, got {x!r}"
+        ) from exc
     if np.isnan(arr).any():
         raise ValueError(f"{name} must not contain NaN")
     return arr
@@ -52,14 +54,18 @@ def as_temperature(T: ArrayLike, name: str = "T") -> FloatArray:
     """Temperatures: 0 <= T <= inf (0 is best-of-k, inf is no selection)."""
     arr = _as_float(T, name)
     if (arr < 0).any():
-        raise ValueError(f"{name} must be >= 0 (0 = best-of-k, inf = no selection), got min {arr.min()!r}")
+        raise ValueError(
+            f"{name} must be >= 0 (0 = best-of-k, inf = no selection), got min {arr.min()!r}"
+        )
     return arr
 
 
 def as_int_k(k: ArrayLike, name: str = "k") -> IntArray:
     """Candidate counts: integers >= 1."""
     raw = np.asarray(k)
-    if raw.dtype == bool or not (np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating)):
+    if raw.dtype == bool or not (
+        np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating)
+    ):
         raise ValueError(f"{name} must be an integer or integer array >= 1, got {k!r}")
     if np.issubdtype(raw.dtype, np.floating):
         if not np.isfinite(raw).all() or (raw != np.round(raw)).any():

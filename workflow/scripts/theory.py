@@ -21,14 +21,6 @@ import xarray as xr
 from itscale import equivalents, expansions
 from itscale.datasets import annotate, provenance_attrs, stage_logger, use_threads, write_dataset
 
-N_QUAD = 64  # Gauss-Hermite nodes in b (the HTE is a polynomial of degree 4 in b: exact)
-
-
-def de_input_average(fn, V):
-    """Average fn(b) over b ~ N(0, V) (probabilists' Gauss-Hermite); fn maps (J,) -> (..., J)."""
-    z, w = np.polynomial.hermite_e.hermegauss(N_QUAD)
-    return fn(np.sqrt(V) * z) @ (w / w.sum())
-
 
 def main(smk) -> None:
     use_threads(smk.threads)
@@ -56,7 +48,6 @@ def main(smk) -> None:
         len(T),
         len(c),
     )
-    s = np.sqrt(de["s2"])
     TT, CC, KK = T[:, None, None], c[None, :, None], k[None, None, :]
 
     t0 = time.perf_counter()
@@ -68,22 +59,10 @@ def main(smk) -> None:
     hte = np.full((T.size, c.size, k.size), np.nan)
     pos = T > 0
     if pos.any():
-        hte[pos] = de_input_average(
-            lambda b: expansions.delta_hte(
-                k[None, None, :, None],
-                T[pos][:, None, None, None],
-                b,
-                s,
-                0.0,
-                -c[None, :, None, None] * b,
-                order=p["hte_order"],
-            ),
-            de["V"],
+        hte[pos] = expansions.delta_hte_de(
+            k, T[pos], c, s2=de["s2"], V=de["V"], order=p["hte_order"]
         )
-    tilted = de_input_average(
-        lambda b: expansions.delta_tilted_limit(T[:, None, None], b, s, 0.0, -c[None, :, None] * b),
-        de["V"],
-    )
+    tilted = expansions.delta_tilted_limit_de(T, c, s2=de["s2"], V=de["V"])
     asym = np.full((T.size, c.size, k.size), np.nan)
     asym[(T == 0)[:, None] & (c == 0)[None, :]] = expansions.best_of_k_asymptote(
         k, de["s2"], de["rho"]
