@@ -209,7 +209,6 @@ def _inner(z, tau, beta_r, theta):
 
 def _softmax_nodes(tau, beta_r, theta, k_max):
     """T > 0: outer nodes on z with weight*a(z) and log(1 - F(z)); inputs (n,)."""
-    n = tau.shape[0]
     # Mean softmax weight E[exp(-W/T)] fixes where (k-1) F(z) ~ 1 on z < 0.
     log_ew = 0.5 * np.log(tau / (tau + 2.0)) - np.square(beta_r) / (tau + 2.0)
     x1 = np.minimum(-_N_LINEAR - np.log(k_max) - log_ew, 0.0)
@@ -234,7 +233,6 @@ def _softmax_nodes(tau, beta_r, theta, k_max):
     sign = np.where(beta_r < 0, -1.0, 1.0)
     a, cdf, sur = _inner(z, tau[:, None], (sign * beta_r)[:, None], (sign * theta)[:, None])
     log_sur = np.where(cdf < 0.5, np.log1p(-np.minimum(cdf, 0.5)), np.log(np.maximum(sur, 1e-300)))
-    assert z.shape[0] == n
     return wz * a, log_sur
 
 
