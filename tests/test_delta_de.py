@@ -128,3 +128,24 @@ def test_bad_arguments(kwargs, name):
     k, T = args.pop("k"), args.pop("T")
     with pytest.raises(ValueError, match=rf"^{name} "):
         delta_de(k, T, **args)
+
+
+def test_fast_route_matches_direct_quadrature_at_finer_orders(monkeypatch):
+    """delta_de tabulates the per-input error in the judge offset and averages at Chebyshev
+    points in log k, with coarser quadrature orders; spec 1e-5. Reference: the direct
+    quadrature for every bias node, at orders finer than both defaults, stepped in k."""
+    import itscale.selection as sel
+
+    p = dict(PAPER, w_norm2=4.0)
+    k = np.arange(1, 3001)[:, None, None]
+    T = (np.array([0.1, 3.0, 300.0]) * 2 * PAPER["sigma"] ** 2)[None, :, None]
+    c = np.array([0.0, 15.0])[None, None, :]
+    fast = delta_de(k, T, c=c, **p)
+    monkeypatch.setattr(sel, "_TABLE_MIN_INPUTS", 10**12)
+    monkeypatch.setattr(sel, "_GL_RHO_COARSE", 12)
+    monkeypatch.setattr(sel, "_GL_INNER_COARSE", 12)
+    monkeypatch.setattr(sel, "_CHEB_MIN_K", 10**9)
+    probe = np.array([1, 2, 7, 40, 333, 3000])
+    ref = delta_de(probe[:, None, None], T, c=c, **p)
+    np.testing.assert_allclose(fast[probe - 1], ref, rtol=1e-5)
+    assert np.max(np.abs(fast[probe - 1] / ref - 1)) < 1e-6  # the measured margin is ~1e-7

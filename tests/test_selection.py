@@ -188,7 +188,9 @@ def refined(monkeypatch_ctx):
         "_N_UNIFORM": 64,
         "_GEOM_RATIO": 1.6,
         "_X_PANEL": 0.75,
-        "_GH_NODES": 48,
+        "_GL_RHO": 20,
+        "_GH_NODES": 64,
+        "_N_SERIES": 40,
         "_GL_SMOOTH": 16,
         "_X_SMOOTH": 1.0,
     }.items():
@@ -196,10 +198,15 @@ def refined(monkeypatch_ctx):
 
 
 def test_quadrature_converged_to_one_part_per_million(monkeypatch):
-    """Relative error <= 1e-6 for T/s^2 in 1e-4..1e4 and 0, k up to 1e5, offsets up to 4 s."""
+    """Relative error <= 1e-6 for T/s^2 in 1e-4..1e4 and 0, k up to 1e5, offsets up to 4 s.
+
+    Also at judge offsets of 20 and 30 s, which the input averages reach at large c.
+    """
     taus = np.array([0.0, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 3.0, 10.0, 100.0, 1e4])
     pairs = np.array(
-        [(0, 0), (0.3, 0.2), (1, -1), (2, -3), (4, 8), (-1, 3), (4, -4), (-4, 4), (4, 0)], float
+        [(0, 0), (0.3, 0.2), (1, -1), (2, -3), (4, 8), (-1, 3), (4, -4), (-4, 4), (4, 0)]
+        + [(1.5, -20), (-2, 30)],
+        float,
     )
     k = np.array([1, 2, 3, 5, 10, 30, 100, 1000, 10_000, 100_000])
     tau = np.repeat(taus, len(pairs))
@@ -260,3 +267,71 @@ def test_bad_arguments_name_the_argument(kwargs, name):
     args = dict(k=2, T=1.0, m=0.0, s=1.0, mu_T=0.0, mu_R=0.0) | kwargs
     with pytest.raises(ValueError, match=rf"^{name} "):
         delta_exact(**args)
+
+
+def test_left_series_matches_inner_quadrature():
+    """On z <= 0 the Gumbel series replaces the window quadrature: both routes agree."""
+    for tau in (1e-3, 0.3, 5.0, 200.0):
+        for u in (0.0, 0.7, 3.0):
+            z = tau * np.array([[-25.0, -8.0, -2.0, -0.5, -1e-3, 0.0]])
+            t, uu = np.array([tau]), np.array([u])
+            a_series, cdf_series = sel._left_series(z, t, uu)
+            a_quad, cdf_quad, sur_quad = sel._inner(z, t, uu, 20)
+            # F enters through log(1 - F) ~ -F: absolute accuracy is what counts
+            np.testing.assert_allclose(cdf_series, cdf_quad, rtol=0, atol=1e-14)
+            np.testing.assert_allclose(1.0 - cdf_series, sur_quad, rtol=1e-12)
+            scale = np.abs(a_quad).max()
+            np.testing.assert_allclose(a_series, a_quad, rtol=1e-9, atol=1e-12 * scale)
+
+
+def _batch(n, tau, c, seed=5):
+    """n inputs of one experiment: s within +-1 %, bias ~ N(0, 0.3^2), judge family c."""
+    rng = np.random.default_rng(seed)
+    b = rng.normal(0.0, 0.3, n)
+    s = rng.uniform(0.99, 1.01, n)
+    return tau * np.square(s), b, s, -c * b
+
+
+@pytest.mark.parametrize("tau, c", [(0.0, 0.0), (0.1, 5.0), (20.0, 5.0), (1e-3, 2.0)])
+def test_tabulated_route_matches_direct_quadrature(monkeypatch, tau, c):
+    """Many inputs go through tables in (T/s^2, |b'|/s); a sample must match the direct route."""
+    T, b, s, mu_R = _batch(3000, tau, c)
+    k = np.array([1, 2, 5, 30, 100, 1000])
+    built = []
+    original = sel._build_table
+
+    def spy(*args):
+        out = original(*args)
+        built.append(out is not None)
+        return out
+
+    monkeypatch.setattr(sel, "_build_table", spy)
+    got = delta_exact_curves(k, T, b, s, 0.0, mu_R)
+    assert built and all(built), "the batch should have been tabulated"
+    probe = np.linspace(0, b.size - 1, 60).astype(int)
+    monkeypatch.setattr(sel, "_TABLE_MIN_INPUTS", 10**12)
+    ref = delta_exact_curves(k, T[probe], b[probe], s[probe], 0.0, mu_R[probe])
+    np.testing.assert_allclose(got[probe], ref, rtol=1e-6)
+
+
+def test_failed_table_check_falls_back_to_direct(monkeypatch):
+    T, b, s, mu_R = _batch(1200, 0.5, 3.0)
+    k = np.array([1, 4, 64])
+    monkeypatch.setattr(sel, "_CHECK_TOL", 0.0)  # every table fails its check
+    got = delta_exact_curves(k, T, b, s, 0.0, mu_R)
+    monkeypatch.setattr(sel, "_TABLE_MIN_INPUTS", 10**12)
+    ref = delta_exact_curves(k, T, b, s, 0.0, mu_R)
+    np.testing.assert_allclose(got, ref, rtol=1e-13)
+
+
+def test_results_do_not_depend_on_thread_count():
+    T, b, s, mu_R = _batch(2000, 0.3, 4.0)
+    k = np.arange(1, 40)
+    try:
+        sel.set_num_threads(1)
+        one = delta_exact_curves(k, T, b, s, 0.0, mu_R)
+        sel.set_num_threads(2)
+        two = delta_exact_curves(k, T, b, s, 0.0, mu_R)
+    finally:
+        sel.set_num_threads(None)
+    np.testing.assert_array_equal(one, two)

@@ -20,7 +20,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from itscale.selection import delta_exact_curves, judge_centre
+from itscale.selection import (
+    delta_exact_curves,
+    delta_exact_points,
+    interpolate_k,
+    judge_centre,
+    k_points,
+)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -102,7 +108,20 @@ def average_c_family(
     T.shape + c.shape + (len(k_grid),), units of y^2.
     """
     b, w = c_family_rule(var_b, s, c, int(k_grid.max()), n_quad)
-    out = np.einsum("...jk,j->...k", curves_c_family(k_grid, T, s, b, c), w)
+    k_sorted, k_pos = np.unique(k_grid, return_inverse=True)
+    mu_R = judge_centre(0.0, b[None, :], c.ravel()[:, None])  # (nc, J)
+    pts = delta_exact_points(
+        k_points(k_sorted),
+        T.reshape(-1, 1, 1),
+        b,
+        s,
+        0.0,
+        mu_R,
+        k_max=int(k_sorted[-1]),
+        coarse=True,
+    )
+    # average at the evaluation points, then interpolate in k (both linear in the inputs' mix)
+    out = interpolate_k(np.einsum("...jk,j->...k", pts, w), k_sorted)[..., k_pos.ravel()]
     return out.reshape(T.shape + c.shape + (k_grid.size,))
 
 
@@ -115,5 +134,16 @@ def average_pair(
     """
     pts, w = pair_rule(cov, s, int(k_grid.max()), n_quad)
     b, b_judge = pts[:, 0], pts[:, 1]
-    curves = delta_exact_curves(k_grid, T.reshape(-1, 1), b, s, 0.0, b - b_judge)
-    return np.einsum("tjk,j->tk", curves, w).reshape(T.shape + (k_grid.size,))
+    k_sorted, k_pos = np.unique(k_grid, return_inverse=True)
+    at = delta_exact_points(
+        k_points(k_sorted),
+        T.reshape(-1, 1),
+        b,
+        s,
+        0.0,
+        b - b_judge,
+        k_max=int(k_sorted[-1]),
+        coarse=True,
+    )
+    out = interpolate_k(np.einsum("tjk,j->tk", at, w), k_sorted)[..., k_pos.ravel()]
+    return out.reshape(T.shape + (k_grid.size,))

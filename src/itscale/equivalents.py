@@ -163,6 +163,20 @@ def _grouped(
     per_group(k_grid, T_unique, model_row, extra_unique) returns an array of shape
     (len(T_unique), *extra grid, len(k_grid)).
     """
+    T = model[0]
+    shape = np.broadcast_shapes(*(np.shape(a) for a in (k, *model, *extra)))
+    if all(np.all(a == a.flat[0]) for a in model[1:]):
+        # one model (the usual case): unique values of the arguments as given, then index the
+        # table with their broadcast inverses, never touching the full broadcast grid
+        row = np.array([a.flat[0] for a in model[1:]])
+        k_u, k_i = np.unique(k, return_inverse=True)
+        T_u, T_i = np.unique(T, return_inverse=True)
+        ex = [np.unique(e, return_inverse=True) for e in extra]
+        table = per_group(k_u, T_u, row, [u for u, _ in ex])
+        index = (T_i.reshape(np.shape(T)),)
+        index += tuple(i.reshape(np.shape(e)) for (_, i), e in zip(ex, extra, strict=True))
+        index += (k_i.reshape(np.shape(k)),)
+        return _out(np.broadcast_to(table[np.broadcast_arrays(*index)], shape).copy())
     arrays = np.broadcast_arrays(k, *model, *extra)
     k_b, T_b = arrays[0], arrays[1]
     n_model = len(model) - 1
