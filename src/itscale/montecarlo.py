@@ -524,19 +524,23 @@ def _block_means_exact(
     c_grid: FloatArray,
     exact_fn: ExactFn,
 ) -> FloatArray:
-    """Per-input exact values ``exact_fn`` (Rao-Blackwellised), shape ``(nT, nc, nk, rows)``."""
-    rows = m.size
-    means = np.empty((T_grid.size, c_grid.size, k_grid.size, rows))
+    """Per-input exact values ``exact_fn`` (Rao-Blackwellised), shape ``(nT, nc, nk, rows)``.
+
+    One call per temperature with the inputs repeated for every judge c: the exact route's
+    tables in the judge offset then serve all c at once.
+    """
+    rows, nc = m.size, c_grid.size
+    means = np.empty((T_grid.size, nc, k_grid.size, rows))
+    mu_R = np.concatenate([_judge_centre(mu_T, m, c) for c in c_grid.tolist()])
+    m_c, s_c, t_c = (np.tile(a, nc) for a in (m, s, mu_T))
     for t, T in enumerate(T_grid.tolist()):
-        for ci, c in enumerate(c_grid.tolist()):
-            mu_R = _judge_centre(mu_T, m, c)
-            vals = np.asarray(exact_fn(k_grid, T, m, s, mu_T, mu_R), dtype=np.float64)
-            if vals.shape != (rows, k_grid.size):
-                raise ValueError(
-                    f"exact_fn must return shape (n, len(k_grid)) = {(rows, k_grid.size)}, "
-                    f"got {vals.shape}"
-                )
-            means[t, ci] = vals.T
+        vals = np.asarray(exact_fn(k_grid, T, m_c, s_c, t_c, mu_R), dtype=np.float64)
+        if vals.shape != (rows * nc, k_grid.size):
+            raise ValueError(
+                f"exact_fn must return shape (n, len(k_grid)) = {(rows * nc, k_grid.size)}, "
+                f"got {vals.shape}"
+            )
+        means[t] = vals.reshape(nc, rows, k_grid.size).transpose(0, 2, 1)
     return means
 
 

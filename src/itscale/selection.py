@@ -444,7 +444,7 @@ _TABLE_TOL_COARSE = 1e-6
 _CHECK_TOL_COARSE = 5e-6
 _CHECK_TOL = 5e-7  # largest relative gap, tabulated vs direct, at the sampled inputs
 _CHECK_INPUTS = 6
-_TABLE_RATIO = 4  # tabulate only if inputs >= _TABLE_RATIO * quadrature calls of the table
+_TABLE_RATIO = 2.5  # tabulate only if inputs >= _TABLE_RATIO * quadrature calls of the table
 _TABLE_MIN_INPUTS = 512
 
 _CHEB_CACHE: dict[int, tuple[FloatArray, FloatArray, FloatArray]] = {}
