@@ -158,8 +158,12 @@ def _best_of_k_nodes(u, k_max):
 
 
 @numba.njit(nogil=True, cache=True)
-def _inner_kernel(z, tau, u, gl_x, gl_w, x_breaks, n_split, half_width, x_hi, x_span, out):
-    """Inner sums of _inner for every outer node; out (n, 7, J) (see _inner for the rows)."""
+def _inner_kernel(z, active, tau, u, gl_x, gl_w, x_breaks, n_split, half_width, x_hi, x_span, out):
+    """Inner sums of _inner for every outer node; out (n, 7, J) (see _inner for the rows).
+
+    Nodes with active[i, j] False (zero outer weight: panels a chunk shares but this input
+    does not need) are skipped; their zeros give a = 0, F = 0, 1 - F = 1.
+    """
     n, n_outer = z.shape
     n_edges = x_breaks.size + n_split + 1
     edges = np.empty(n_edges)
@@ -167,6 +171,10 @@ def _inner_kernel(z, tau, u, gl_x, gl_w, x_breaks, n_split, half_width, x_hi, x_
         t = tau[i]
         ui = u[i]
         for j in range(n_outer):
+            if not active[i, j]:
+                for row in range(7):
+                    out[i, row, j] = 0.0
+                continue
             zz = z[i, j]
             rho_a = np.sqrt(max(zz - x_hi * t, 0.0))
             rho_w = np.sqrt(max(zz + x_span * t, 0.0))  # window top: x = -x_span
@@ -221,7 +229,7 @@ def _inner_kernel(z, tau, u, gl_x, gl_w, x_breaks, n_split, half_width, x_hi, x_
             out[i, 6, j] = rho_hi
 
 
-def _inner(z, tau, u, gl_inner):
+def _inner(z, tau, u, gl_inner, active=None):
     """Moments a_j(z) (j = 0, 1, 2) and F(z), 1 - F(z) of Z = W + tau X at outer nodes z.
 
     z: (n, J); tau, u: (n,), u >= 0 the judge offset in units of s. a_j(z) dz is
@@ -230,12 +238,15 @@ def _inner(z, tau, u, gl_inner):
     is neither 0 nor 1, intersected with the support of W; below the window the kernel is 1
     and the closed-form G is used, above it the kernel is 0. In rho both factors are entire
     functions: the kernel of x = (z - rho^2) / tau and the density of |Y| at rho.
-    Returns a (n, 3, J), cdf (n, J), sur (n, J).
+    Returns a (n, 3, J), cdf (n, J), sur (n, J); nodes where active (n, J) is False (default:
+    none) are skipped and get a = 0, F = 0.
     """
     gl_x, gl_w = _gauss_legendre(gl_inner)
+    active = np.ones(z.shape, dtype=bool) if active is None else np.ascontiguousarray(active)
     sums = np.empty((z.shape[0], 7, z.shape[1]))
     _inner_kernel(
         np.ascontiguousarray(z),
+        active,
         np.ascontiguousarray(tau, dtype=np.float64),
         np.ascontiguousarray(u, dtype=np.float64),
         gl_x,
@@ -279,7 +290,7 @@ def _softmax_nodes(tau, u, q):
     z_pos = np.square(rho)
     w_pos = 2.0 * rho * rw
     a_neg, cdf_neg = _left_series(np.concatenate([z_lin, z_neg], axis=1), tau, u)
-    a_pos, cdf_pos, sur_pos = _inner(z_pos, tau, u, q.gl_inner)
+    a_pos, cdf_pos, sur_pos = _inner(z_pos, tau, u, q.gl_inner, w_pos > 0)
     wz = np.concatenate([w_lin, w_neg, w_pos], axis=1)
     a = np.concatenate([a_neg, a_pos], axis=2)
     cdf = np.concatenate([cdf_neg, cdf_pos], axis=1)
