@@ -99,6 +99,21 @@ def curves_c_family(k_grid: IntArray, T: FloatArray, s: float, b: FloatArray, c:
     return delta_exact_curves(k_grid, T.reshape(-1, 1, 1), b, s, 0.0, mu_R)
 
 
+def _average_over_nodes(
+    k_grid: IntArray, T: FloatArray, b: FloatArray, s: float, mu_R: FloatArray, w: FloatArray
+) -> FloatArray:
+    """sum_j w_j delta_exact(k, T; m = b_j, mu_T = 0, mu_R_j) over the last input axis.
+
+    Evaluated at the k points of the quadrature (coarse orders: the averages' tolerance is
+    1e-5), averaged there, and only then interpolated to every k of k_grid.
+    """
+    k_sorted, k_pos = np.unique(k_grid, return_inverse=True)
+    at = delta_exact_points(
+        k_points(k_sorted), T, b, s, 0.0, mu_R, k_max=int(k_sorted[-1]), coarse=True
+    )
+    return interpolate_k(np.einsum("...jk,j->...k", at, w), k_sorted)[..., k_pos.ravel()]
+
+
 def average_c_family(
     k_grid: IntArray, T: FloatArray, s: float, var_b: float, c: FloatArray, n_quad: int = 8
 ) -> FloatArray:
@@ -108,20 +123,8 @@ def average_c_family(
     T.shape + c.shape + (len(k_grid),), units of y^2.
     """
     b, w = c_family_rule(var_b, s, c, int(k_grid.max()), n_quad)
-    k_sorted, k_pos = np.unique(k_grid, return_inverse=True)
     mu_R = judge_centre(0.0, b[None, :], c.ravel()[:, None])  # (nc, J)
-    pts = delta_exact_points(
-        k_points(k_sorted),
-        T.reshape(-1, 1, 1),
-        b,
-        s,
-        0.0,
-        mu_R,
-        k_max=int(k_sorted[-1]),
-        coarse=True,
-    )
-    # average at the evaluation points, then interpolate in k (both linear in the inputs' mix)
-    out = interpolate_k(np.einsum("...jk,j->...k", pts, w), k_sorted)[..., k_pos.ravel()]
+    out = _average_over_nodes(k_grid, T.reshape(-1, 1, 1), b, s, mu_R, w)
     return out.reshape(T.shape + c.shape + (k_grid.size,))
 
 
@@ -134,16 +137,5 @@ def average_pair(
     """
     pts, w = pair_rule(cov, s, int(k_grid.max()), n_quad)
     b, b_judge = pts[:, 0], pts[:, 1]
-    k_sorted, k_pos = np.unique(k_grid, return_inverse=True)
-    at = delta_exact_points(
-        k_points(k_sorted),
-        T.reshape(-1, 1),
-        b,
-        s,
-        0.0,
-        b - b_judge,
-        k_max=int(k_sorted[-1]),
-        coarse=True,
-    )
-    out = interpolate_k(np.einsum("tjk,j->tk", at, w), k_sorted)[..., k_pos.ravel()]
+    out = _average_over_nodes(k_grid, T.reshape(-1, 1), b, s, b - b_judge, w)
     return out.reshape(T.shape + (k_grid.size,))

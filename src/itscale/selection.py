@@ -120,6 +120,11 @@ def _ball_probability(rho: FloatArray, beta_r: FloatArray) -> tuple[FloatArray, 
     return g_cdf, complement
 
 
+def _log_survival(cdf: FloatArray, sur: FloatArray) -> FloatArray:
+    """log(1 - F) from whichever of F and 1 - F is computed without cancellation."""
+    return np.where(cdf < 0.5, np.log1p(-np.minimum(cdf, 0.5)), np.log(np.maximum(sur, 1e-300)))
+
+
 def _rho_edges(beta_r: FloatArray, tau: FloatArray, k_max: int) -> FloatArray:
     """Outer panel edges on the radius rho = sqrt(z) >= 0, shape (n, P + 1)."""
     abs_br = np.abs(beta_r)
@@ -149,9 +154,7 @@ def _best_of_k_nodes(u, k_max):
     f_plus = _npdf(rho - br)
     f_minus = _npdf(rho + br)
     g_cdf, g_sur = _ball_probability(rho, br)
-    log_sur = np.where(
-        g_cdf < 0.5, np.log1p(-np.minimum(g_cdf, 0.5)), np.log(np.maximum(g_sur, 1e-300))
-    )
+    log_sur = _log_survival(g_cdf, g_sur)
     m0 = w * (f_plus + f_minus)
     m1 = w * rho * (f_plus - f_minus)
     return np.stack([m0, m1, m0 * np.square(rho)], axis=1), log_sur
@@ -295,8 +298,7 @@ def _softmax_nodes(tau, u, q):
     a = np.concatenate([a_neg, a_pos], axis=2)
     cdf = np.concatenate([cdf_neg, cdf_pos], axis=1)
     sur = np.concatenate([1.0 - cdf_neg, sur_pos], axis=1)  # F(z <= 0) < 1 - 1/e
-    log_sur = np.where(cdf < 0.5, np.log1p(-np.minimum(cdf, 0.5)), np.log(np.maximum(sur, 1e-300)))
-    return wz[:, None, :] * a, log_sur
+    return wz[:, None, :] * a, _log_survival(cdf, sur)
 
 
 def _left_series(z, tau, u):
@@ -361,8 +363,7 @@ def _softmax_nodes_smooth(tau, u, k_max):
     a_dx = np.einsum("njh,h,nqh->nqj", ex * keep, gw, powers)
     cdf = np.einsum("njh,h->nj", -np.expm1(-ex), gw)
     sur = np.einsum("njh,h->nj", keep, gw)
-    log_sur = np.where(cdf < 0.5, np.log1p(-np.minimum(cdf, 0.5)), np.log(np.maximum(sur, 1e-300)))
-    return wx[:, None, :] * a_dx, log_sur
+    return wx[:, None, :] * a_dx, _log_survival(cdf, sur)
 
 
 def _route_tasks(tau, u, q, u_route=None):
@@ -477,20 +478,26 @@ def _lobatto(p: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     return _CHEB_CACHE[p]
 
 
-def _bary_weights(t: FloatArray, lo: float, hi: float, p: int) -> FloatArray:
-    """Barycentric interpolation weights (n, p + 1) of points t in [lo, hi]."""
-    if p == 0:
-        return np.ones((t.size, 1))
-    x, bary, _ = _lobatto(p)
-    xt = (2.0 * t - (lo + hi)) / (hi - lo)
-    diff = xt[:, None] - x[None, :]
-    hit = diff == 0.0
+def _barycentric(x: FloatArray, nodes: FloatArray, bary: FloatArray) -> FloatArray:
+    """Interpolation matrix (n, p): f(x) = matrix @ f(nodes), for points x (n,) and
+    interpolation nodes with barycentric weights bary (p,); a point within 1e-15 of a node
+    takes that node's value."""
+    diff = x[:, None] - nodes[None, :]
+    hit = np.abs(diff) <= 1e-15
     diff[hit] = 1.0
     w = bary / diff
     w /= w.sum(axis=1, keepdims=True)
     rows = np.flatnonzero(hit.any(axis=1))
     w[rows] = hit[rows].astype(float)
     return w
+
+
+def _bary_weights(t: FloatArray, lo: float, hi: float, p: int) -> FloatArray:
+    """Interpolation weights (n, p + 1) of points t in [lo, hi] on its degree-p Lobatto points."""
+    if p == 0:
+        return np.ones((t.size, 1))
+    x, bary, _ = _lobatto(p)
+    return _barycentric((2.0 * t - (lo + hi)) / (hi - lo), x, bary)
 
 
 def _table_values(moments: FloatArray) -> FloatArray:
@@ -508,7 +515,7 @@ def _tail(values: FloatArray, axis: int, p: int) -> float:
 
 
 def _build_table(t_lo, t_hi, nt, u_max, q, budget):
-    """Accepted boxes (t_lo, t_hi, u_lo, u_hi, values (nt, p + 1, 3, K) or None = direct).
+    """Accepted boxes (t_lo, t_hi, u_lo, u_hi, values (nt, p + 1, 2, K) or None = direct).
 
     t_lo, t_hi: ln tau range (tau = 0 is the single node of nt = 1 with t_lo = -inf). Returns
     None if the table would need more than `budget` quadrature calls.
@@ -643,6 +650,11 @@ def _chebyshev_points() -> tuple[FloatArray, FloatArray]:
     return x, (-1.0) ** j * np.sin(np.pi * (j + 0.5) / _CHEB_NODES)
 
 
+def _long_grid(k_grid: IntArray) -> bool:
+    """True if a sorted k grid is summed at Chebyshev points in log k and interpolated."""
+    return bool(k_grid.size > _CHEB_MIN_K and k_grid[-1] > 4 * k_grid[0])
+
+
 def k_points(k_grid: ArrayLike) -> FloatArray:
     """Candidate counts at which the quadrature is summed, for a sorted grid of unique k >= 1.
 
@@ -651,7 +663,7 @@ def k_points(k_grid: ArrayLike) -> FloatArray:
     function of real k, smooth in log k, and is then interpolated with interpolate_k.
     """
     k_grid = np.asarray(k_grid)
-    if k_grid.size > _CHEB_MIN_K and k_grid[-1] > 4 * k_grid[0]:
+    if _long_grid(k_grid):
         lo, hi = np.log(k_grid[0]), np.log(k_grid[-1])
         return np.exp(0.5 * (hi + lo) + 0.5 * (hi - lo) * _chebyshev_points()[0])
     return k_grid.astype(np.float64)
@@ -665,22 +677,13 @@ def interpolate_k(values: ArrayLike, k_grid: ArrayLike) -> FloatArray:
     """
     values = np.asarray(values, dtype=np.float64)
     k_grid = np.asarray(k_grid)
-    if values.shape[-1] == k_grid.size and not (
-        k_grid.size > _CHEB_MIN_K and k_grid[-1] > 4 * k_grid[0]
-    ):
+    if not _long_grid(k_grid):
         return values
     lo, hi = np.log(k_grid[0]), np.log(k_grid[-1])
-    cheb, bary = _chebyshev_points()
-    log_values = np.log(values.reshape(-1, _CHEB_NODES))
     target = (2.0 * np.log(k_grid) - (hi + lo)) / (hi - lo)
-    diff = target[:, None] - cheb[None, :]
-    exact = np.isclose(diff, 0.0, atol=1e-15, rtol=0.0)
-    diff[exact] = 1.0
-    ratio = bary / diff
-    interp = (ratio @ log_values.T) / ratio.sum(axis=1)[:, None]  # (K, n)
-    hit_k, hit_node = np.nonzero(exact)
-    interp[hit_k] = log_values[:, hit_node].T
-    return np.exp(interp.T).reshape(values.shape[:-1] + (k_grid.size,))
+    weights = _barycentric(target, *_chebyshev_points())  # (K, _CHEB_NODES)
+    log_values = np.log(values.reshape(-1, _CHEB_NODES))
+    return np.exp(log_values @ weights.T).reshape(values.shape[:-1] + (k_grid.size,))
 
 
 class _Quadrature(NamedTuple):
