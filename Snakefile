@@ -5,7 +5,7 @@
     snakemake --cores 2 --configfile config/paper.yaml   # paper-scale sampling
 
 Every stage writes one NetCDF under results/<stage>/<key>/, where <key> hashes exactly the
-parameters that stage depends on (itscale.config.STAGE_PARAMS): changing a parameter reruns
+parameters that stage depends on (itscale.pipeline.config.STAGE_PARAMS): changing a parameter reruns
 only the stages that depend on it, and results for other parameter sets stay cached. The
 published figures are copied to figures/<experiment>.<ext>; figures/numbers.csv (and .nc)
 tabulates the key numbers of every figure with their theory values.
@@ -15,7 +15,7 @@ import os
 
 from snakemake.utils import min_version
 
-from itscale.config import (
+from itscale.pipeline.config import (
     LOGS,
     PATHS,
     WILDCARDS,

@@ -26,13 +26,13 @@ import time
 
 import numpy as np
 
-from itscale import selection
-from itscale.data import draw_teacher, draw_test_inputs, draw_training_set
-from itscale.equivalents import de_summary, delta_de
-from itscale.finite_size import delta_fitted
-from itscale.montecarlo import run, summarise
-from itscale.posterior import fit_posterior, predictive
-from itscale.selection import delta_exact_curves
+from itscale.simulation.data import draw_teacher, draw_test_inputs, draw_training_set
+from itscale.simulation.montecarlo import run, summarise
+from itscale.simulation.posterior import fit_posterior, predictive
+from itscale.theory import selection
+from itscale.theory.equivalents import de_summary, delta_de
+from itscale.theory.finite_size import delta_fitted
+from itscale.theory.selection import delta_exact_curves
 
 PAPER = dict(d=10, S=1.0, sigma=1e-4, gamma=1e-3)
 

@@ -1,4 +1,4 @@
-"""Benchmark of the Monte Carlo engine (itscale.montecarlo).
+"""Benchmark of the Monte Carlo engine (itscale.simulation.montecarlo).
 
 Cases (trials = 100 each):
   (a) one finite T, three judges c, every k in 1..99;
@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from itscale import montecarlo as mc
+from itscale.simulation import montecarlo as mc
 
 CASES = {
     "a": dict(k_grid=np.arange(1, 100), T_grid=[1.0], c_grid=[0.0, 0.5, 1.0]),

@@ -1,4 +1,4 @@
-"""Per-input cost of the exact selection quadrature (itscale.selection), by route and regime.
+"""Per-input cost of the exact selection quadrature (itscale.theory.selection), by route and regime.
 
 Prints the median CPU time (time.process_time) per input (k = 1..100 curves) over --repeats
 runs for each temperature T/s^2 in {0, 1e-4, 1e-2, 0.3, 2, 10}, with small judge offsets
@@ -23,14 +23,14 @@ import time
 
 import numpy as np
 
-import itscale.selection
+import itscale.theory.selection
 
 REGIMES = [0.0, 1e-4, 1e-2, 0.3, 2.0, 10.0]
 
 
 def load(path):
     if path is None:
-        return itscale.selection
+        return itscale.theory.selection
     spec = importlib.util.spec_from_file_location("selection_under_test", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -2,7 +2,7 @@
 
 At the paper's settings (d = 10, S = 1, sigma = 1e-4, gamma = 1e-3, teacher weights N(0, 2^2),
 n = 1e4, T / 2 sigma^2 = 10 where a temperature is finite), with the deterministic-equivalent
-error itscale.equivalents.delta_de:
+error itscale.theory.equivalents.delta_de:
 
 - with the teacher as judge (c = 0) the error decreases monotonically in k (T = 0 and T > 0);
 - a misspecified judge (c = 15) has an interior minimum in k: a finite optimal k*;
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from itscale import equivalents, expansions
+from itscale.theory import equivalents, expansions
 
 P = {"n": 10_000, "d": 10, "S": 1.0, "sigma": 1e-4, "gamma": 1e-3, "w_norm2": 4.0}
 SIGMA2 = P["sigma"] ** 2

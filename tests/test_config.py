@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from itscale import config as cfg
+from itscale.pipeline import config as cfg
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -309,6 +309,31 @@ def test_module_files_transitive(tmp_path):
 
 
 def test_module_files_of_real_stages():
-    theory = {Path(p).name for p in cfg.module_files("equivalents", "expansions", "datasets")}
+    theory = {
+        Path(p).name
+        for p in cfg.module_files("theory.equivalents", "theory.expansions", "pipeline.datasets")
+    }
     assert "montecarlo.py" not in theory and "expansions.py" in theory
-    assert all(Path(p).is_absolute() for p in cfg.module_files("datasets"))
+    assert all(Path(p).is_absolute() for p in cfg.module_files("pipeline.datasets"))
+
+
+def test_old_module_paths_are_aliases_of_new_homes():
+    """Code outside the project imports the pre-layout paths; they are the same module objects."""
+    import importlib
+
+    import itscale
+
+    moved = {
+        "itscale.selection": "itscale.theory.selection",
+        "itscale.equivalents": "itscale.theory.equivalents",
+        "itscale.expansions": "itscale.theory.expansions",
+        "itscale.montecarlo": "itscale.simulation.montecarlo",
+        "itscale.data": "itscale.simulation.data",
+        "itscale.posterior": "itscale.simulation.posterior",
+    }
+    for old, new in moved.items():
+        assert importlib.import_module(old) is importlib.import_module(new)
+    from itscale.selection import delta_exact, delta_exact_curves, judge_centre  # noqa: F401
+
+    assert itscale.delta_exact is delta_exact
+    assert set(itscale.__all__) <= set(dir(itscale))

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from itscale.data import draw_teacher, draw_test_inputs, draw_training_set, n_blocks
+from itscale.simulation.data import draw_teacher, draw_test_inputs, draw_training_set, n_blocks
 
 
 def test_deterministic_per_seed_and_replicate():

@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 
 import itscale
-from itscale import datasets
+from itscale.pipeline import datasets
 
 
 def _dataset(params=None) -> xr.Dataset:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-import itscale.bias_average as bias_average
-from itscale.equivalents import de_summary, delta_de, delta_de_judge
+import itscale.theory.bias_average as bias_average
+from itscale.theory.equivalents import de_summary, delta_de, delta_de_judge
 
 PAPER = dict(n=1e4, d=10, S=1.0, sigma=1e-4, gamma=1e-3)
 
@@ -134,7 +134,7 @@ def test_fast_route_matches_direct_quadrature_at_finer_orders(monkeypatch):
     """delta_de tabulates the per-input error in the judge offset and averages at Chebyshev
     points in log k, with coarser quadrature orders; spec 1e-5. Reference: the direct
     quadrature for every bias node, at orders finer than both defaults, stepped in k."""
-    import itscale.selection as sel
+    import itscale.theory.selection as sel
 
     p = dict(PAPER, w_norm2=4.0)
     k = np.arange(1, 3001)[:, None, None]

@@ -5,8 +5,9 @@ from decimal import Decimal, localcontext
 import numpy as np
 import pytest
 
-from itscale.data import draw_teacher, draw_test_inputs, draw_training_set
-from itscale.equivalents import (
+from itscale.simulation.data import draw_teacher, draw_test_inputs, draw_training_set
+from itscale.simulation.posterior import fit_posterior, posterior_traces, predictive
+from itscale.theory.equivalents import (
     bias_variance,
     de_summary,
     difficulty,
@@ -14,7 +15,6 @@ from itscale.equivalents import (
     renormalized_ridge,
     shrinkage,
 )
-from itscale.posterior import fit_posterior, posterior_traces, predictive
 
 PAPER = dict(d=10, S=1.0, sigma=1e-4, gamma=1e-3)
 

@@ -1,4 +1,4 @@
-"""Tests of itscale.expansions against independent routes.
+"""Tests of itscale.theory.expansions against independent routes.
 
 References used here, none taken from the code under test:
 - the exact per-input error ``selection.delta_exact`` (quadrature of the t-integral identity);
@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from itscale import equivalents
-from itscale.expansions import (
+from itscale.theory import equivalents
+from itscale.theory.expansions import (
     NO_FINITE_OPTIMUM,
     best_of_k_asymptote,
     best_of_k_asymptote_input,
@@ -29,7 +29,7 @@ from itscale.expansions import (
     optimal_k,
     optimal_temperature,
 )
-from itscale.selection import delta_exact
+from itscale.theory.selection import delta_exact
 
 # The paper's regime: d = 10, n = 1e4, S = 1, sigma = 1e-4, gamma = 1e-3 (rho ~ 0.08).
 PAPER = dict(n=1e4, d=10.0, S=1.0, sigma=1e-4, gamma=1e-3, w_norm2=4.0)

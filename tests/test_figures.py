@@ -21,7 +21,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from itscale import equivalents, expansions, numbers, plotting
+from itscale.report import plotting
+from itscale.report import table as numbers
+from itscale.theory import equivalents, expansions
 
 MODEL = {"n": 200, "d": 5, "S": 1.0, "sigma": 0.1, "gamma": 1.0, "w_mean": 0.0, "w_std": 1.0}
 SIGMA2 = MODEL["sigma"] ** 2

@@ -1,7 +1,7 @@
 """Finite-size exact average over test inputs, against brute-force Monte Carlo and closed forms.
 
 References are built here from dense linear algebra (np.linalg on the precision matrix) and
-direct simulation of softmax selection; nothing is taken from itscale.finite_size itself.
+direct simulation of softmax selection; nothing is taken from itscale.theory.finite_size itself.
 """
 
 import math
@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from itscale.data import draw_teacher, draw_test_inputs, draw_training_set
-from itscale.finite_size import (
+from itscale.simulation.data import draw_teacher, draw_test_inputs, draw_training_set
+from itscale.simulation.posterior import fit_posterior
+from itscale.simulation.streams import stream
+from itscale.theory.finite_size import (
     delta_fitted,
     delta_fitted_judge,
     delta_fitted_spread_correction,
     fitted_input_moments,
 )
-from itscale.posterior import fit_posterior
-from itscale.selection import delta_exact_curves
-from itscale.streams import stream
+from itscale.theory.selection import delta_exact_curves
 
 
 def _problem(n, d, S, sigma, gamma, seed):

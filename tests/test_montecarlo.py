@@ -1,4 +1,4 @@
-"""Tests of the Monte Carlo engine (itscale.montecarlo)."""
+"""Tests of the Monte Carlo engine (itscale.simulation.montecarlo)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from scipy import integrate, special
 from scipy.stats import norm
 
-from itscale import montecarlo as mc
+from itscale.simulation import montecarlo as mc
 
 # ------------------------------------------------------------------------------------------
 # Independent reference implementations
@@ -261,9 +261,9 @@ def test_rao_blackwell_with_reference_exact_function():
 
 
 def test_rao_blackwell_against_selection_module():
-    selection = pytest.importorskip("itscale.selection")
+    selection = pytest.importorskip("itscale.theory.selection")
     if not hasattr(selection, "delta_exact_curves"):
-        pytest.skip("itscale.selection.delta_exact_curves not available yet")
+        pytest.skip("itscale.theory.selection.delta_exact_curves not available yet")
     m0, s0, t0 = 0.3, 0.7, -0.2
     m, s, mu_T = replicated(m0, s0, t0, 1500)
     kw = dict(

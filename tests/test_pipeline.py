@@ -1,11 +1,11 @@
 """Integration test of the Snakemake pipeline on config/tiny.yaml, in temporary directories.
 
 The workflow (Snakefile, workflow/) and a copy of the library sources are copied to a temp dir;
-the copy is put first on PYTHONPATH, so the rules' module inputs (itscale.config.module_files,
-resolved from ``itscale.__file__``) point at the copy and the test can edit a library module
-without touching the repository. After one full run, each change is checked with a dry run
-(default rerun triggers: mtime, params, input, software-env, code) for exactly which jobs it
-reruns.
+the copy is put first on PYTHONPATH, so the rules' module inputs
+(itscale.pipeline.config.module_files, resolved from ``itscale.__file__``) point at the copy
+and the test can edit a library module without touching the repository. After one full
+run, each change is checked with a dry run (default rerun triggers: mtime, params, input,
+software-env, code) for exactly which jobs it reruns.
 
 Every snakemake start costs seconds (on hosts with SLURM installed, the SLURM executor plugin
 queries the controller at import), so independent invocations run concurrently: each config
@@ -120,7 +120,7 @@ class Workdir:
         self.config_path.write_text(yaml.safe_dump(config, sort_keys=False))
 
     def plan(self):
-        from itscale.config import build_plan, validate_config
+        from itscale.pipeline.config import build_plan, validate_config
 
         return build_plan(validate_config(self.read_config(), SCHEMA))
 
@@ -233,7 +233,7 @@ def scenarios(work, tmp_path_factory) -> dict:
 
 
 def test_full_run_outputs(work):
-    from itscale.datasets import dataset_params, read_dataset
+    from itscale.pipeline.datasets import dataset_params, read_dataset
 
     config = work.read_config()
     fmt = config["plot_style"]["format"]
@@ -412,7 +412,7 @@ def test_shards_combine_to_unsharded(reruns):
     The one-shard copy shares data, posterior and finite-size results with the original
     (shards only enter the sampling key), so only its shard and gather jobs run.
     """
-    from itscale.datasets import read_dataset
+    from itscale.pipeline.datasets import read_dataset
 
     assert rule_counts(reruns["shards"].jobs) == {"sampling_shard": 1, "sampling": 1}
     one, two = (read_dataset(path) for path in reruns["shard_paths"])
@@ -422,7 +422,7 @@ def test_shards_combine_to_unsharded(reruns):
 
 def test_editing_montecarlo_reruns_sampling_not_theory(work):
     """Last on the shared library copy: edit a function in montecarlo.py, restore it after."""
-    module = work.src / "itscale" / "montecarlo.py"
+    module = work.src / "itscale" / "simulation" / "montecarlo.py"
     text, stat = module.read_text(), module.stat()
     edited = text.replace('"""Mean and standard error', '"""Mean and standard error (edited)', 1)
     assert edited != text

@@ -5,8 +5,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from itscale.data import draw_teacher, draw_test_inputs, draw_training_set
-from itscale.posterior import Posterior, fit_posterior, posterior_traces, predictive
+from itscale.simulation.data import draw_teacher, draw_test_inputs, draw_training_set
+from itscale.simulation.posterior import Posterior, fit_posterior, posterior_traces, predictive
 
 
 def _setup(n, d, S, sigma, seed=0):

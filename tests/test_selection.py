@@ -8,8 +8,8 @@ from scipy import integrate
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-import itscale.selection as sel
-from itscale.selection import delta_exact, delta_exact_curves, judge_centre
+import itscale.theory.selection as sel
+from itscale.theory.selection import delta_exact, delta_exact_curves, judge_centre
 
 
 def mc_selection(k, T, m, s, mu_T, mu_R, trials, seed):

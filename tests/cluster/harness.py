@@ -37,7 +37,7 @@ USABLE_NODE_STATES = {"idle", "mixed", "allocated", "completing"}
 _SCRUB_ENV = ("SNAKEMAKE_PROFILE", "SNAKEMAKE_SLURM_PARTITIONS")
 
 #: ``SLURM_JOB_ID=<id>`` at the start of a line (toy rules) or after a log prefix
-#: (itscale's stage loggers, itscale.datasets.log_job_context); "" or "none" outside SLURM
+#: (itscale's stage loggers, itscale.pipeline.datasets.log_job_context); "" or "none" outside SLURM
 _JOB_ID_RE = re.compile(r"(?:^|\s)SLURM_JOB_ID=(\S*)[ \t]*$", re.MULTILINE)
 
 

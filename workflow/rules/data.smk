@@ -4,7 +4,7 @@
 
 rule data:
     input:
-        modules=module_files("data", "datasets"),
+        modules=module_files("simulation.data", "pipeline.datasets"),
     output:
         PATHS["data"],
     log:

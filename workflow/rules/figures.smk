@@ -1,4 +1,4 @@
-# Stage "figures": one figure per experiment, rendered by itscale.plotting.plot_<kind> into the
+# Stage "figures": one figure per experiment, rendered by itscale.report.plotting.plot_<kind> into the
 # cache results/figures/<key>/ (keyed by the experiment's dataset paths and the plot style),
 # then published as figures/<experiment>.<ext>.
 
@@ -7,7 +7,7 @@ rule figure:
     input:
         sampling=lambda wildcards: PLAN.figure(wildcards.key).sampling_paths,
         theory=lambda wildcards: PLAN.figure(wildcards.key).theory,
-        modules=module_files("plotting", "datasets"),
+        modules=module_files("report.plotting", "pipeline.datasets"),
     output:
         PATHS["figure"],
     log:

@@ -5,7 +5,7 @@
 rule posterior:
     input:
         data=PLAN.input_of("posterior", "data"),
-        modules=module_files("posterior", "datasets"),
+        modules=module_files("simulation.posterior", "pipeline.datasets"),
     output:
         PATHS["posterior"],
     log:

@@ -8,7 +8,7 @@
 rule sampling_shard:
     input:
         posterior=PLAN.input_of("sampling", "posterior"),
-        modules=module_files("montecarlo", "datasets"),
+        modules=module_files("simulation.montecarlo", "pipeline.datasets"),
     output:
         PATHS["shard"],
     log:
@@ -29,7 +29,7 @@ rule sampling_shard:
 rule finite_size:
     input:
         posterior=PLAN.input_of("finite_size", "posterior"),
-        modules=module_files("finite_size", "datasets"),
+        modules=module_files("theory.finite_size", "pipeline.datasets"),
     output:
         PATHS["finite_size"],
     log:
@@ -50,7 +50,7 @@ rule sampling:
     input:
         shards=lambda wildcards: PLAN.shard_paths(wildcards.key),
         finite_size=PLAN.input_of("sampling", "finite_size"),
-        modules=module_files("montecarlo", "datasets"),
+        modules=module_files("simulation.montecarlo", "pipeline.datasets"),
     output:
         PATHS["sampling"],
     log:

@@ -5,7 +5,9 @@
 
 rule theory:
     input:
-        modules=module_files("equivalents", "expansions", "datasets"),
+        modules=module_files(
+            "theory.equivalents", "theory.expansions", "pipeline.datasets"
+        ),
     output:
         PATHS["theory"],
     log:

@@ -1,6 +1,6 @@
 """Stage "data": teacher w_T, training set and test inputs of every replicate of one point.
 
-Thin Snakemake script: all draws come from itscale.data (seeded streams keyed by seed,
+Thin Snakemake script: all draws come from itscale.simulation.data (seeded streams keyed by seed,
 replicate, purpose and block); this file only arranges them into one NetCDF dataset.
 """
 
@@ -9,8 +9,14 @@ import time
 import numpy as np
 import xarray as xr
 
-from itscale import data
-from itscale.datasets import annotate, provenance_attrs, stage_logger, use_threads, write_dataset
+from itscale.pipeline.datasets import (
+    annotate,
+    provenance_attrs,
+    stage_logger,
+    use_threads,
+    write_dataset,
+)
+from itscale.simulation import data
 
 
 def main(smk) -> None:

@@ -1,10 +1,10 @@
-"""Stage "figures": render one experiment's figure with itscale.plotting.
+"""Stage "figures": render one experiment's figure with itscale.report.plotting.
 
 Thin Snakemake script: loads the experiment's datasets and calls
-``itscale.plotting.render(kind, sampling, theory, prefix, experiment=..., style=...)``, which
-draws with ``itscale.plotting.plot_<kind>`` and saves byte-deterministically and atomically.
+``itscale.report.plotting.render(kind, sampling, theory, prefix, experiment=..., style=...)``, which
+draws with ``itscale.report.plotting.plot_<kind>`` and saves byte-deterministically and atomically.
 
-Contract with ``itscale.plotting`` (see its module docstring)::
+Contract with ``itscale.report.plotting`` (see its module docstring)::
 
     plot_<kind>(sampling, theory, *, experiment, style) -> matplotlib.figure.Figure
 
@@ -25,8 +25,8 @@ Contract with ``itscale.plotting`` (see its module docstring)::
 import time
 from pathlib import Path
 
-from itscale import plotting
-from itscale.datasets import read_dataset, stage_logger, use_threads
+from itscale.pipeline.datasets import read_dataset, stage_logger, use_threads
+from itscale.report import plotting
 
 
 def main(smk) -> None:
@@ -37,7 +37,8 @@ def main(smk) -> None:
     sampling = [read_dataset(path) for path in smk.input.sampling]
     theory = [read_dataset(path) for path in smk.input.theory]
     log.info(
-        "rendering %s with itscale.plotting.plot_%s from %d sampling and %d theory dataset(s)",
+        "rendering %s with itscale.report.plotting.plot_%s from %d sampling and %d theory "
+        "dataset(s)",
         p["experiment"],
         p["kind"],
         len(sampling),

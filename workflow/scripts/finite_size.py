@@ -1,6 +1,6 @@
 """Stage "finite_size": exact input average of delta(k, T, c) for each fitted training set.
 
-Thin Snakemake script around itscale.finite_size.delta_fitted (2-D Gauss-Hermite average over
+Thin Snakemake script around itscale.theory.finite_size.delta_fitted (2-D Gauss-Hermite average over
 (mu_T, m), no Monte Carlo); the result sits next to the Monte Carlo estimate of the same
 training sets in the sampling dataset.
 """
@@ -10,7 +10,7 @@ import time
 import numpy as np
 import xarray as xr
 
-from itscale.datasets import (
+from itscale.pipeline.datasets import (
     annotate,
     provenance_attrs,
     read_dataset,
@@ -18,8 +18,8 @@ from itscale.datasets import (
     use_threads,
     write_dataset,
 )
-from itscale.finite_size import delta_fitted, fitted_input_moments
-from itscale.posterior import Posterior
+from itscale.simulation.posterior import Posterior
+from itscale.theory.finite_size import delta_fitted, fitted_input_moments
 
 
 def main(smk) -> None:

@@ -1,6 +1,6 @@
 """Stage "numbers": the key numbers of every figure with their theory values.
 
-Thin Snakemake script around itscale.numbers: reads each experiment's sampling and theory
+Thin Snakemake script around itscale.report.table: reads each experiment's sampling and theory
 datasets (in sweep order) and writes figures/numbers.csv and its NetCDF mirror
 figures/numbers.nc. Nothing time- or host-dependent is written, so a rerun on the same
 datasets gives byte-identical files.
@@ -9,8 +9,8 @@ datasets gives byte-identical files.
 import time
 
 import itscale
-from itscale import numbers
-from itscale.datasets import canonical_json, read_dataset, stage_logger
+from itscale.pipeline.datasets import canonical_json, read_dataset, stage_logger
+from itscale.report import table as numbers
 
 
 def main(smk) -> None:

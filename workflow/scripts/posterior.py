@@ -1,7 +1,7 @@
 """Stage "posterior": fitted posterior of every replicate and the predictive on the test inputs.
 
-Thin Snakemake script: fitting and prediction are itscale.posterior; this file reads the data
-dataset, evaluates the predictive block by block and writes one NetCDF dataset.
+Thin Snakemake script: fitting and prediction are itscale.simulation.posterior; this file reads
+the data dataset, evaluates the predictive block by block and writes one NetCDF dataset.
 """
 
 import time
@@ -9,7 +9,7 @@ import time
 import numpy as np
 import xarray as xr
 
-from itscale.datasets import (
+from itscale.pipeline.datasets import (
     annotate,
     provenance_attrs,
     read_dataset,
@@ -17,7 +17,7 @@ from itscale.datasets import (
     use_threads,
     write_dataset,
 )
-from itscale.posterior import fit_posterior, posterior_traces, predictive
+from itscale.simulation.posterior import fit_posterior, posterior_traces, predictive
 
 
 def main(smk) -> None:

@@ -1,8 +1,9 @@
 """Stage "sampling", gather: combine the shards exactly and add the finite-size exact average.
 
-Thin Snakemake script: per replicate and estimator, itscale.montecarlo.combine merges the
+Thin Snakemake script: per replicate and estimator, itscale.simulation.montecarlo.combine merges the
 per-block statistics of all shards (in block order, so the result does not depend on the
-shard split) and itscale.montecarlo.summarise gives mean and standard error over test inputs.
+shard split) and itscale.simulation.montecarlo.summarise gives mean and standard error over
+test inputs.
 """
 
 import time
@@ -10,8 +11,7 @@ import time
 import numpy as np
 import xarray as xr
 
-from itscale import montecarlo
-from itscale.datasets import (
+from itscale.pipeline.datasets import (
     annotate,
     provenance_attrs,
     read_dataset,
@@ -19,6 +19,7 @@ from itscale.datasets import (
     use_threads,
     write_dataset,
 )
+from itscale.simulation import montecarlo
 
 
 def main(smk) -> None:

@@ -1,10 +1,10 @@
 """Stage "sampling", one shard: Monte Carlo sufficient statistics over a range of test-input blocks.
 
-Thin Snakemake script around itscale.montecarlo.run: for every replicate, both estimators
+Thin Snakemake script around itscale.simulation.montecarlo.run: for every replicate, both estimators
 (sampled candidates with common random numbers, and Rao-Blackwellised exact per-input values)
 over the shard's blocks. It stores the per-block statistics (count, mean, m2), which the gather
-rule combines exactly with itscale.montecarlo.combine. The engine's memory budget follows the
-job's mem_mb resource (it only sets the chunking; results never depend on it).
+rule combines exactly with itscale.simulation.montecarlo.combine. The engine's memory budget
+follows the job's mem_mb resource (it only sets the chunking; results never depend on it).
 """
 
 import time
@@ -12,8 +12,7 @@ import time
 import numpy as np
 import xarray as xr
 
-from itscale import montecarlo
-from itscale.datasets import (
+from itscale.pipeline.datasets import (
     annotate,
     provenance_attrs,
     read_dataset,
@@ -21,8 +20,9 @@ from itscale.datasets import (
     use_threads,
     write_dataset,
 )
+from itscale.simulation import montecarlo
 
-BASE_MB = 400  # interpreter + libraries (itscale.config.stage_resources assumes the same)
+BASE_MB = 400  # interpreter + libraries (itscale.pipeline.config.stage_resources assumes the same)
 
 
 def main(smk) -> None:

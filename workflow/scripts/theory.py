@@ -3,11 +3,11 @@
 Thin Snakemake script. Depends on the model parameters only (never on sampled data); the
 teacher enters through its expected norm w_norm2 = w_mean^2 + w_std^2. Side by side:
 
-    delta_de         itscale.equivalents.delta_de (exact in k and T)
-    delta_hte        itscale.expansions.delta_hte (order hte_order in 1/T; NaN at T = 0)
-    delta_asymptote  itscale.expansions.best_of_k_asymptote (T = 0 with the teacher judge only)
-    delta_tilted     k -> inf limit at fixed T (itscale.expansions.delta_tilted_limit)
-    multiplier       itscale.expansions.equivalent_data_multiplier M(k, n)
+    delta_de         itscale.theory.equivalents.delta_de (exact in k and T)
+    delta_hte        itscale.theory.expansions.delta_hte (order hte_order in 1/T; NaN at T = 0)
+    delta_asymptote  itscale.theory.expansions.best_of_k_asymptote (T = 0, teacher judge only)
+    delta_tilted     k -> inf limit at fixed T (itscale.theory.expansions.delta_tilted_limit)
+    multiplier       itscale.theory.expansions.equivalent_data_multiplier M(k, n)
 
 Per-input expressions are averaged over DE test inputs with the same Gauss-Hermite rule in the
 bias b ~ N(0, V) (the per-input error depends on the input only through b and b' = (1 + c) b).
@@ -18,8 +18,14 @@ import time
 import numpy as np
 import xarray as xr
 
-from itscale import equivalents, expansions
-from itscale.datasets import annotate, provenance_attrs, stage_logger, use_threads, write_dataset
+from itscale.pipeline.datasets import (
+    annotate,
+    provenance_attrs,
+    stage_logger,
+    use_threads,
+    write_dataset,
+)
+from itscale.theory import equivalents, expansions
 
 
 def main(smk) -> None:

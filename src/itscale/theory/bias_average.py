@@ -1,10 +1,10 @@
 """Exact averages of the per-input selection error over a Gaussian bias.
 
 Over test inputs the student's bias b = m - mu_T (and, for a general judge, the judge offset
-b' = m - mu_R) is Gaussian, both for one fitted posterior (itscale.finite_size) and in the
-deterministic-equivalent limit (itscale.equivalents). The per-input error is invariant under a
-common shift of y, mu_T and mu_R, so only (b, b') matter; this module holds the one quadrature
-rule both averages use.
+b' = m - mu_R) is Gaussian, both for one fitted posterior (itscale.theory.finite_size) and in the
+deterministic-equivalent limit (itscale.theory.equivalents). The per-input error is invariant
+under a common shift of y, mu_T and mu_R, so only (b, b') matter; this module holds the one
+quadrature rule both averages use.
 
 Quadrature. As a function of b the per-input error switches from the selected-sample regime
 to b^2 + s^2 around |b| ~ s sqrt(2 ln k): a feature of width ~ s / sqrt(1 + 2 ln k) that
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from itscale.selection import (
+from itscale.theory.selection import (
     delta_exact_curves,
     delta_exact_points,
     interpolate_k,

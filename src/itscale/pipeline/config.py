@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from itscale.datasets import canonical_json, params_key
+from itscale.pipeline.datasets import canonical_json, params_key
 
 __all__ = [
     "ConfigError",
@@ -603,7 +603,7 @@ def stage_resources(stage: str, params: Mapping[str, Any]) -> dict[str, int]:
         block = min(params["block_size"], n_test)
         n_tc = len(params["T"]) * len(params["c"])
         nk = len(params["k"])
-        # itscale.montecarlo working set of one block: per (input, trial) sequence about
+        # itscale.simulation.montecarlo working set of one block: per (input, trial) sequence about
         # 8 (6 k_max + 2 nk + 32) bytes, capped at the engine's default budget (it chunks).
         engine = min(
             block * trials * 8 * (6 * k_max + 2 * nk + 32) + 16 * block * n_grid,
@@ -629,8 +629,11 @@ def stage_resources(stage: str, params: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _module_path(package_dir: Path, name: str) -> Path | None:
-    path = package_dir / (name.replace(".", "/") + ".py")
-    return path if path.is_file() else None
+    base = package_dir / name.replace(".", "/")
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
 
 
 def _imports(path: Path) -> set[str]:
@@ -662,7 +665,8 @@ def module_files(*modules: str, package_dir: str | Path | None = None) -> list[s
     The pipeline lists them as inputs of the rules that use them: Snakemake tracks scripts by
     modification time only and cannot see into the library. The package directory defaults to
     the one ``itscale`` is imported from, so a copied source tree on ``PYTHONPATH`` is tracked.
-    ``__init__.py`` is left out on purpose (it holds only metadata); modules that do not exist
+    The top-level ``__init__.py`` is left out on purpose (it only imports lazily); a
+    sub-package's ``__init__.py`` is followed like a module; modules that do not exist
     (yet) are skipped. Returns sorted absolute paths.
     """
     if package_dir is None:

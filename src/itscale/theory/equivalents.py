@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from itscale.bias_average import average_c_family, average_pair
+from itscale.theory.bias_average import average_c_family, average_pair
 from itscale.validation import as_finite, as_int_k, as_nonnegative, as_positive, as_temperature
 
 FloatArray = NDArray[np.float64]
@@ -213,7 +213,7 @@ def delta_de(
 
     Judge family mu_R = mu_T - c (m - mu_T) with the DE mean m = q mu_T, so per input the bias
     b = -(1 - q) mu_T ~ N(0, V) and the judge offset m - mu_R = (1 + c) b; the average over b
-    is the exact rule of itscale.bias_average. Broadcasts numpy-style over every argument;
+    is the exact rule of itscale.theory.bias_average. Broadcasts numpy-style over every argument;
     units of y^2 (the figures divide by sigma^2).
     """
     summary = de_summary(n, d, S, sigma, gamma, w_norm2)
@@ -246,7 +246,7 @@ def delta_de_judge(
     judge_overlap = w_T . w_R / d and judge_norm2 = |w_R|^2 / d. Over test inputs (mu_T, mu_R)
     is jointly Gaussian with covariance S^2 [[w_norm2, overlap], [overlap, judge_norm2]] and the
     DE mean is m = q mu_T, so (b, m - mu_R) = ((q - 1) mu_T, q mu_T - mu_R) is a linear image of
-    it; the 2-D average is the rule of itscale.bias_average. Broadcasts over every argument.
+    it; the 2-D average is the rule of itscale.theory.bias_average. Broadcasts over every argument.
     """
     summary = de_summary(n, d, S, sigma, gamma, w_norm2)
     k_ = as_int_k(k, "k")

@@ -26,16 +26,16 @@ compute_vs_data, task_difficulty (:data:`KINDS`).
 
 Conventions: errors are shown as delta / sigma^2; Monte Carlo points (the sampled estimator,
 averaged over replicates) carry +-1 Monte Carlo standard error; theory is drawn as lines,
-evaluated on a finer grid than the Monte Carlo one by :func:`itscale.numbers.theory_curves`.
+evaluated on a finer grid than the Monte Carlo one by :func:`itscale.report.table.theory_curves`.
 A thin dash-dotted line in the colour of each curve is the finite-size exact average for the
 simulated training sets (delta_fs), which the points must match within noise: the deviation
 of the points from the DE theory beyond their error bars is the spread between training
 sets, not Monte Carlo error. Stars mark optima: k* from expansions.optimal_k, T* and c* as
 the minimum of the plotted DE curve (the exact optimiser values are in the numbers table).
-All maths (theory curves, optima, fits) is delegated to :mod:`itscale.numbers`, which calls
-:mod:`itscale.equivalents` and :mod:`itscale.expansions`; this module only selects data and
-draws. Colours are the Okabe-Ito palette (colour-blind safe) and every curve also has its own
-marker; legends sit outside the axes so they never cover data.
+All maths (theory curves, optima, fits) is delegated to :mod:`itscale.report.table`, which
+calls :mod:`itscale.theory.equivalents` and :mod:`itscale.theory.expansions`; this module only
+selects data and draws. Colours are the Okabe-Ito palette (colour-blind safe) and every curve
+also has its own marker; legends sit outside the axes so they never cover data.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from itscale import expansions, numbers
+from itscale.report import table as numbers
+from itscale.theory import expansions
 
 __all__ = [
     "KINDS",
@@ -216,7 +217,7 @@ def save_figure(
     No creation dates or software versions are written (:data:`SAVE_METADATA`); files are
     written to a temporary name and renamed into place. Returns the paths written.
     """
-    from itscale.datasets import atomic_output
+    from itscale.pipeline.datasets import atomic_output
 
     paths = []
     for fmt in formats:
@@ -895,7 +896,7 @@ def plot_compute_vs_data(sampling, theory, *, experiment=None, style=None) -> Fi
     Colour: M where finite (log scale). Grey, hatched: M = inf, selection reaches an error
     below sigma^2 that no amount of data reaches at k = 1, outlined by the thick black line
     (a staircase: k is an integer). Dashed contours: iso-error lines of delta(k; n) / sigma^2.
-    Evaluated by itscale.numbers.multiplier_map on a grid finer than the sweep, over the
+    Evaluated by itscale.report.table.multiplier_map on a grid finer than the sweep, over the
     sweep's n range and the experiment's k range; each cell is one (n, k) pair.
     """
     st = apply_style(style)

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from itscale.streams import stream
+from itscale.simulation.streams import stream
 from itscale.validation import (
     FloatArray,
     IntArray,
@@ -505,12 +505,12 @@ def _block_means_sampled(
 
 
 def _default_exact_fn() -> ExactFn:
-    """``itscale.selection.delta_exact_curves`` if available."""
+    """``itscale.theory.selection.delta_exact_curves`` if available."""
     try:
-        from itscale.selection import delta_exact_curves
+        from itscale.theory.selection import delta_exact_curves
     except ImportError as exc:
         raise ValueError(
-            "exact_fn: none given and itscale.selection.delta_exact_curves is not available"
+            "exact_fn: none given and itscale.theory.selection.delta_exact_curves is not available"
         ) from exc
     return delta_exact_curves
 
@@ -572,7 +572,7 @@ def simulate_block(
         seed, replicate, block: keys of ``stream(seed, replicate, "candidates", block)``.
         rao_blackwell: if True, use ``exact_fn`` per input instead of sampled candidates.
         exact_fn: ``exact_fn(k_grid, T, m, s, mu_T, mu_R) -> (rows, nk)``; defaults to
-            ``itscale.selection.delta_exact_curves``.
+            ``itscale.theory.selection.delta_exact_curves``.
         memory_budget: bytes for the working arrays; sets the row-chunking only.
 
     Returns:

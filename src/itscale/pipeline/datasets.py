@@ -15,7 +15,7 @@ place with :func:`os.replace`, so a partially written file never carries the fin
 This module imports only numpy/xarray and :mod:`itscale` metadata: every stage script imports
 it, so it must not pull in any of the maths modules (that would make every stage depend on
 every module for rerun purposes). xarray and numpy are imported inside the functions that need
-them, so the Snakefile (through :mod:`itscale.config`) can use the hashing helpers cheaply.
+them, so the Snakefile (through :mod:`itscale.pipeline.config`) can use the hashing helpers cheaply.
 """
 
 from __future__ import annotations
@@ -294,7 +294,8 @@ def use_threads(n: int) -> None:
     """Limit itscale's own thread pools to a job's thread count (``ITSCALE_NUM_THREADS``).
 
     Snakemake already sets OMP_NUM_THREADS and friends for the numerical libraries; this does
-    the same for the exact quadrature of :mod:`itscale.selection`. Results never depend on it.
+    the same for the exact quadrature of :mod:`itscale.theory.selection`. Results never depend
+    on it.
     """
     os.environ["ITSCALE_NUM_THREADS"] = str(max(1, int(n)))
 

@@ -29,8 +29,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize_scalar
 
-from itscale import equivalents
-from itscale.selection import delta_exact, judge_centre
+from itscale.theory import equivalents
+from itscale.theory.selection import delta_exact, judge_centre
 from itscale.validation import (
     as_finite,
     as_int_k,

@@ -2,8 +2,8 @@
 
 Inputs are isotropic Gaussians, x ~ N(0, (S^2/d) I_d), so |x|^2 is close to S^2. Labels come
 from a linear teacher, y = x.w_T + sigma * eps. Every draw uses its own seeded stream from
-:mod:`itscale.streams` (purposes "teacher", "train_inputs", "train_noise", "test_inputs"), so
-results depend only on (seed, replicate) and never on call order.
+:mod:`itscale.simulation.streams` (purposes "teacher", "train_inputs", "train_noise",
+"test_inputs"), so results depend only on (seed, replicate) and never on call order.
 
 Test inputs are generated block by block: block ``b`` holds rows ``b*block_size`` up to
 ``(b+1)*block_size`` (the last block is truncated to ``n_test``) and is drawn from the stream
@@ -19,7 +19,7 @@ from numbers import Integral
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from itscale.streams import stream
+from itscale.simulation.streams import stream
 from itscale.validation import as_finite, as_nonnegative, as_positive
 
 FloatArray = NDArray[np.float64]

@@ -2,7 +2,7 @@
 
 This module turns the datasets of one experiment (the Monte Carlo ``sampling`` datasets and
 the deterministic-equivalent ``theory`` datasets, one per sweep point, as passed to
-``itscale.plotting``) into
+``itscale.report.plotting``) into
 
 * data reductions shared with the figures: the replicate average of a Monte Carlo estimator
   and its standard error (:func:`mc_summary`), which model parameter a sweep varies
@@ -12,8 +12,8 @@ the deterministic-equivalent ``theory`` datasets, one per sweep point, as passed
 * the numbers table (:func:`experiment_rows`, :func:`numbers_table`), written as
   ``figures/numbers.csv`` and mirrored as NetCDF (:func:`write_table`).
 
-All maths is delegated to :mod:`itscale.equivalents` (the DE error ``delta_de`` and the
-closed forms) and :mod:`itscale.expansions` (optimisers, asymptotes, the high-temperature
+All maths is delegated to :mod:`itscale.theory.equivalents` (the DE error ``delta_de`` and the
+closed forms) and :mod:`itscale.theory.expansions` (optimisers, asymptotes, the high-temperature
 expansion, decay exponents). What is done here is data selection and elementary estimators:
 replicate averages, a least-squares power-law fit (:func:`fit_power_law`), a weighted mean
 of k^2 delta, and the minimum of a sampled curve (:func:`curve_minimum`).
@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from itscale import equivalents, expansions
+from itscale.theory import equivalents, expansions
 
 __all__ = [
     "COLUMNS",
@@ -95,7 +95,7 @@ COLUMNS: tuple[str, ...] = (
 
 _COLUMN_DOC: dict[str, str] = {
     "experiment": "experiment (figure) name in config.yaml",
-    "kind": "figure kind (itscale.plotting.plot_<kind>)",
+    "kind": "figure kind (itscale.report.plotting.plot_<kind>)",
     "quantity": "what the row measures",
     "selector": "the sweep point / curve the row belongs to",
     "value": "measured value (Monte Carlo unless the note says otherwise)",
@@ -195,7 +195,7 @@ def theory_curves(
     Grids default to the dataset's own coordinates. Returns a Dataset over (T, c, k), units
     of y^2, with
 
-    - ``delta_de``: itscale.equivalents.delta_de;
+    - ``delta_de``: itscale.theory.equivalents.delta_de;
     - ``delta_hte`` (if ``hte``): the high-temperature expansion of the dataset's order,
       averaged over DE inputs (nan at T = 0), as the theory stage computes it;
     - ``delta_asymptote`` (if ``asymptote``): expansions.best_of_k_asymptote where T = 0 and
@@ -1033,7 +1033,7 @@ def write_table(
 
     Both files are written atomically and contain nothing time- or host-dependent.
     """
-    from itscale.datasets import atomic_output
+    from itscale.pipeline.datasets import atomic_output
 
     with atomic_output(csv_path) as tmp:
         Path(tmp).write_text(_csv_text(rows), encoding="utf-8")

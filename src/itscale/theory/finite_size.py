@@ -21,7 +21,7 @@ b' = m - mu_R. The 2-D Gaussian average over (mu_T, m) therefore reduces to an a
 The covariance is built from the difference vectors mu_w - w_T and mu_w - w_R, not from the
 (mu_T, m) covariance, because b is tiny compared with mu_T in the paper's regime
 (var_b / var(mu_T) ~ 1e-11) and differencing the latter would lose those digits. The input
-error itself comes from :func:`itscale.selection.delta_exact_curves`, evaluated at mu_T = 0,
+error itself comes from :func:`itscale.theory.selection.delta_exact_curves`, evaluated at mu_T = 0,
 m = b, mu_R = b - b'.
 
 Quadrature. The per-input error, as a function of b, switches from the selected-sample regime
@@ -33,7 +33,7 @@ is even), panel width min(1.5, 5 a / sqrt(1 + 2 ln k_max)) with a = s / (sqrt(va
 |1 + c|)), ``n_quad`` nodes per panel. Measured against a 5x finer rule at T = 0: <= 3e-9
 relative for rho in [0.002, 30], c in [-1, 2], k_max in [16, 16384], with 56 nodes for
 rho <~ 1 and up to ~800 at rho = 30, k = 16384, c = 2. At T > 0 the per-input quadrature of
-itscale.selection (~1e-7 relative at present) dominates.
+itscale.theory.selection (~1e-7 relative at present) dominates.
 
 Replacing s^2(x) by s2_0 is the only modelling approximation; its leading O(1/d) correction is
 :func:`delta_fitted_spread_correction`.
@@ -47,8 +47,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_triangular
 
-from itscale.bias_average import average_c_family, average_pair, c_family_rule, curves_c_family
-from itscale.posterior import Posterior, posterior_traces
+from itscale.simulation.posterior import Posterior, posterior_traces
+from itscale.theory.bias_average import (
+    average_c_family,
+    average_pair,
+    c_family_rule,
+    curves_c_family,
+)
 from itscale.validation import as_finite, as_int_k, as_positive, as_temperature
 
 FloatArray = NDArray[np.float64]
