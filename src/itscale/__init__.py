@@ -46,9 +46,10 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 #: public name -> "module:attribute" it is imported from on first use
 _EXPORTS = {
+    "Model": "itscale.model:Model",
     "delta_exact": "itscale.theory.selection:delta_exact",
     "delta_exact_curves": "itscale.theory.selection:delta_exact_curves",
-    "judge_centre": "itscale.theory.selection:judge_centre",
+    "judge_centre": "itscale.model:judge_centre",
     "delta_de": "itscale.theory.equivalents:delta_de",
     "de_summary": "itscale.theory.equivalents:de_summary",
     "delta_hte": "itscale.theory.expansions:delta_hte",

@@ -1,4 +1,4 @@
-"""Argument checks shared by every public function.
+"""Argument checks shared by every public function: convert, check the range, name the argument.
 
 Each check converts its input to a float64 (or int64) ndarray and raises ``ValueError`` whose
 message names the offending argument and the allowed range, so a bad value in a config or a
@@ -7,11 +7,24 @@ notebook is reported where it was written, not as a NaN three stages later.
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from collections.abc import Callable
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+import numpy as np
+from numpy.typing import ArrayLike
+
+from itscale._types import FloatArray, IntArray
+
+__all__ = [
+    "FloatArray",
+    "IntArray",
+    "as_at_least_one",
+    "as_finite",
+    "as_int_k",
+    "as_nonnegative",
+    "as_positive",
+    "as_scalar",
+    "as_temperature",
+]
 
 
 def _as_float(x: ArrayLike, name: str) -> FloatArray:
@@ -48,6 +61,22 @@ def as_nonnegative(x: ArrayLike, name: str) -> FloatArray:
     if (arr < 0).any():
         raise ValueError(f"{name} must be >= 0, got min {arr.min()!r}")
     return arr
+
+
+def as_at_least_one(x: ArrayLike, name: str) -> FloatArray:
+    """Float array with every entry finite and >= 1 (sample counts and dimensions, real-valued)."""
+    arr = as_finite(x, name)
+    if (arr < 1).any():
+        raise ValueError(f"{name} must be >= 1, got min {arr.min()!r}")
+    return arr
+
+
+def as_scalar(x: ArrayLike, name: str, check: Callable[[ArrayLike, str], FloatArray]) -> float:
+    """check(x, name) as a Python float; ValueError naming the argument if it is not 0-d."""
+    arr = check(x, name)
+    if arr.ndim != 0:
+        raise ValueError(f"{name} must be a scalar here, got shape {arr.shape}")
+    return float(arr)
 
 
 def as_temperature(T: ArrayLike, name: str = "T") -> FloatArray:

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from itscale.model import judge_centre
 from itscale.simulation.streams import stream
 from itscale.validation import (
     FloatArray,
@@ -198,11 +199,6 @@ def _check_memory_budget(memory_budget: Any) -> int:
 # --------------------------------------------------------------------------------------------
 # Draws and prefix estimators (pure, elementwise in the sequence axis)
 # --------------------------------------------------------------------------------------------
-
-
-def _judge_centre(mu_T: FloatArray, m: FloatArray, c: float) -> FloatArray:
-    """Judge centre ``mu_R = mu_T - c (m - mu_T)``, evaluated exactly in this order."""
-    return mu_T - c * (m - mu_T)
 
 
 def candidate_normals(
@@ -406,7 +402,7 @@ def prefix_estimates(
     k_max = int(k_arr[-1])
     trials = z_arr.shape[1]
     y, e = _candidates(z_arr[:, :, :k_max], m_arr, s_arr, t_arr)
-    mu_R = np.repeat(_judge_centre(t_arr, m_arr, float(c_arr[0])), trials)
+    mu_R = np.repeat(judge_centre(t_arr, m_arr, float(c_arr[0])), trials)
     out = np.empty((k_arr.size, n * trials))
     _fill_prefix(y, e, mu_R, float(T_arr[0]), _grid_slots(k_arr), out)
     return out.reshape(k_arr.size, n, trials).transpose(1, 2, 0).copy()
@@ -478,7 +474,7 @@ def _block_means_sampled(
     slots = _grid_slots(k_grid)
     chunk = _chunk_rows(rows, trials, k_max, nk, nT * nc * nk, budget)
     means = np.empty((nT, nc, nk, rows))
-    mu_R_rows = [_judge_centre(mu_T, m, float(c)) for c in c_grid]
+    mu_R_rows = [judge_centre(mu_T, m, float(c)) for c in c_grid]
     # workspace reused by every chunk (fresh large arrays would page-fault on first touch)
     size = chunk * trials
     z_buf = np.empty((chunk, trials, k_max))
@@ -531,7 +527,7 @@ def _block_means_exact(
     """
     rows, nc = m.size, c_grid.size
     means = np.empty((T_grid.size, nc, k_grid.size, rows))
-    mu_R = np.concatenate([_judge_centre(mu_T, m, c) for c in c_grid.tolist()])
+    mu_R = np.concatenate([judge_centre(mu_T, m, c) for c in c_grid.tolist()])
     m_c, s_c, t_c = (np.tile(a, nc) for a in (m, s, mu_T))
     for t, T in enumerate(T_grid.tolist()):
         vals = np.asarray(exact_fn(k_grid, T, m_c, s_c, t_c, mu_R), dtype=np.float64)

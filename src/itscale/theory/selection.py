@@ -41,7 +41,19 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
+from itscale.model import judge_centre
 from itscale.validation import as_finite, as_int_k, as_positive, as_temperature
+
+__all__ = [
+    "delta_exact",
+    "delta_exact_curves",
+    "delta_exact_points",
+    "interpolate_k",
+    "judge_centre",
+    "k_points",
+    "num_threads",
+    "set_num_threads",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -786,14 +798,6 @@ def _power_sums(wa: FloatArray, log_sur: FloatArray, k_eval: FloatArray) -> Floa
             power *= cache[step]
         out[:, :, i] = np.einsum("nqj,nj->nq", wa, power)
     return out * k_eval
-
-
-def judge_centre(mu_T: ArrayLike, m: ArrayLike, c: ArrayLike) -> FloatArray:
-    """Judge centre of the misspecified-judge family: mu_R = mu_T - c (m - mu_T)."""
-    mu_T = as_finite(mu_T, "mu_T")
-    m = as_finite(m, "m")
-    c = as_finite(c, "c")
-    return mu_T - c * (m - mu_T)
 
 
 def _prepare(T, m, s, mu_T, mu_R):
