@@ -29,7 +29,7 @@ import numpy as np
 from itscale.simulation.data import draw_teacher, draw_test_inputs, draw_training_set
 from itscale.simulation.montecarlo import run, summarise
 from itscale.simulation.posterior import fit_posterior, predictive
-from itscale.theory import selection
+from itscale.theory import _tables
 from itscale.theory.equivalents import de_summary, delta_de
 from itscale.theory.finite_size import delta_fitted
 from itscale.theory.selection import delta_exact_curves
@@ -79,12 +79,12 @@ def exact_1e5(repeats):
         args = (k, T, b, s, 0.0, mu_R)
         t, got = timed(lambda args=args: delta_exact_curves(*args), repeats)
         # accuracy of the tabulated route: the direct quadrature at 200 of the inputs
-        saved = selection._TABLE_MIN_INPUTS
-        selection._TABLE_MIN_INPUTS = 10**12
+        saved = _tables._TABLE_MIN_INPUTS
+        _tables._TABLE_MIN_INPUTS = 10**12
         try:
             ref = delta_exact_curves(k, T, b[probe], s[probe], 0.0, mu_R[probe])
         finally:
-            selection._TABLE_MIN_INPUTS = saved
+            _tables._TABLE_MIN_INPUTS = saved
         err = np.max(np.abs(got[probe] / ref - 1))
         print(
             f"exact_1e5: {label}: median {t:.2f} s for 1e5 inputs x 100 k; max relative gap "

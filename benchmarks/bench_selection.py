@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+import itscale.theory._nodes
 import itscale.theory.selection
 
 REGIMES = [0.0, 1e-4, 1e-2, 0.3, 2.0, 10.0]
@@ -51,7 +52,10 @@ def inputs(n, judge, seed=0):
 def route(sel, tau, b_judge):
     if tau == 0:
         return "T=0"
-    smooth = tau >= sel._SMOOTH_TAU * (np.abs(b_judge) + 2.0)
+    # the route threshold lives in the node-rule module (in the selection module itself in
+    # single-file versions loaded with --module)
+    threshold = getattr(sel, "_SMOOTH_TAU", None) or itscale.theory._nodes._SMOOTH_TAU
+    smooth = tau >= threshold * (np.abs(b_judge) + 2.0)
     if smooth.all():
         return "smooth"
     return "robust" if not smooth.any() else f"mixed ({smooth.mean():.0%} smooth)"

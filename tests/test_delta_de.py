@@ -134,6 +134,7 @@ def test_fast_route_matches_direct_quadrature_at_finer_orders(monkeypatch):
     """delta_de tabulates the per-input error in the judge offset and averages at Chebyshev
     points in log k, with coarser quadrature orders; spec 1e-5. Reference: the direct
     quadrature for every bias node, at orders finer than both defaults, stepped in k."""
+    import itscale.theory._tables as tables
     import itscale.theory.selection as sel
 
     p = dict(PAPER, w_norm2=4.0)
@@ -141,7 +142,7 @@ def test_fast_route_matches_direct_quadrature_at_finer_orders(monkeypatch):
     T = (np.array([0.1, 3.0, 300.0]) * 2 * PAPER["sigma"] ** 2)[None, :, None]
     c = np.array([0.0, 15.0])[None, None, :]
     fast = delta_de(k, T, c=c, **p)
-    monkeypatch.setattr(sel, "_TABLE_MIN_INPUTS", 10**12)
+    monkeypatch.setattr(tables, "_TABLE_MIN_INPUTS", 10**12)
     monkeypatch.setattr(sel, "_GL_RHO_COARSE", 12)
     monkeypatch.setattr(sel, "_GL_INNER_COARSE", 12)
     monkeypatch.setattr(sel, "_CHEB_MIN_K", 10**9)

@@ -8,6 +8,8 @@ from scipy import integrate
 from scipy.special import logsumexp
 from scipy.stats import norm
 
+import itscale.theory._nodes as nodes
+import itscale.theory._tables as tables
 import itscale.theory.selection as sel
 from itscale.theory.selection import delta_exact, delta_exact_curves, judge_centre
 
@@ -181,20 +183,20 @@ def test_tilted_gaussian_limit_at_large_k():
 
 def refined(monkeypatch_ctx):
     """Quadrature settings about twice as fine as the defaults everywhere."""
-    for name, value in {
-        "_GL_OUTER": 20,
-        "_GL_INNER": 20,
-        "_N_SPLIT": 8,
-        "_N_UNIFORM": 64,
-        "_GEOM_RATIO": 1.6,
-        "_X_PANEL": 0.75,
-        "_GL_RHO": 20,
-        "_GH_NODES": 64,
-        "_N_SERIES": 40,
-        "_GL_SMOOTH": 16,
-        "_X_SMOOTH": 1.0,
-    }.items():
-        monkeypatch_ctx.setattr(sel, name, value)
+    for module, name, value in [
+        (nodes, "_GL_OUTER", 20),
+        (sel, "_GL_INNER", 20),
+        (nodes, "_N_SPLIT", 8),
+        (nodes, "_N_UNIFORM", 64),
+        (nodes, "_GEOM_RATIO", 1.6),
+        (nodes, "_X_PANEL", 0.75),
+        (sel, "_GL_RHO", 20),
+        (nodes, "_GH_NODES", 64),
+        (nodes, "_N_SERIES", 40),
+        (nodes, "_GL_SMOOTH", 16),
+        (nodes, "_X_SMOOTH", 1.0),
+    ]:
+        monkeypatch_ctx.setattr(module, name, value)
 
 
 def test_quadrature_converged_to_one_part_per_million(monkeypatch):
@@ -275,8 +277,8 @@ def test_left_series_matches_inner_quadrature():
         for u in (0.0, 0.7, 3.0):
             z = tau * np.array([[-25.0, -8.0, -2.0, -0.5, -1e-3, 0.0]])
             t, uu = np.array([tau]), np.array([u])
-            a_series, cdf_series = sel._left_series(z, t, uu)
-            a_quad, cdf_quad, sur_quad = sel._inner(z, t, uu, 20)
+            a_series, cdf_series = nodes._left_series(z, t, uu)
+            a_quad, cdf_quad, sur_quad = nodes._inner(z, t, uu, 20)
             # F enters through log(1 - F) ~ -F: absolute accuracy is what counts
             np.testing.assert_allclose(cdf_series, cdf_quad, rtol=0, atol=1e-14)
             np.testing.assert_allclose(1.0 - cdf_series, sur_quad, rtol=1e-12)
@@ -298,18 +300,18 @@ def test_tabulated_route_matches_direct_quadrature(monkeypatch, tau, c):
     T, b, s, mu_R = _batch(3000, tau, c)
     k = np.array([1, 2, 5, 30, 100, 1000])
     built = []
-    original = sel._build_table
+    original = tables._build_table
 
     def spy(*args):
         out = original(*args)
         built.append(out is not None)
         return out
 
-    monkeypatch.setattr(sel, "_build_table", spy)
+    monkeypatch.setattr(tables, "_build_table", spy)
     got = delta_exact_curves(k, T, b, s, 0.0, mu_R)
     assert built and all(built), "the batch should have been tabulated"
     probe = np.linspace(0, b.size - 1, 60).astype(int)
-    monkeypatch.setattr(sel, "_TABLE_MIN_INPUTS", 10**12)
+    monkeypatch.setattr(tables, "_TABLE_MIN_INPUTS", 10**12)
     ref = delta_exact_curves(k, T[probe], b[probe], s[probe], 0.0, mu_R[probe])
     np.testing.assert_allclose(got[probe], ref, rtol=1e-6)
 
@@ -319,7 +321,7 @@ def test_failed_table_check_falls_back_to_direct(monkeypatch):
     k = np.array([1, 4, 64])
     monkeypatch.setattr(sel, "_CHECK_TOL", 0.0)  # every table fails its check
     got = delta_exact_curves(k, T, b, s, 0.0, mu_R)
-    monkeypatch.setattr(sel, "_TABLE_MIN_INPUTS", 10**12)
+    monkeypatch.setattr(tables, "_TABLE_MIN_INPUTS", 10**12)
     ref = delta_exact_curves(k, T, b, s, 0.0, mu_R)
     np.testing.assert_allclose(got, ref, rtol=1e-13)
 
