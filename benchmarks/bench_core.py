@@ -10,6 +10,9 @@ Cases
   de_grid        delta_de over k = 1..1e4 x 32 temperatures x 8 judges (paper regime)
   exact_1e5      delta_exact_curves for 1e5 inputs x 100 k in four temperature regimes, with
                  the tabulated route's largest gap to the direct quadrature at 200 inputs
+  exact_broadcast  delta_exact(k[None, :], T, m[:, None], ...) for 1e5 inputs x 100 k against
+                 delta_exact_curves on the same inputs: both medians and their ratio (target
+                 <= 1.5), and the largest relative gap between the two
   finite_t       finite-T curves (3 judges, k = 1..99) at the paper's figure-2 setting: the
                  finite-size exact average (no Monte Carlo noise) and the sampled engine's
                  throughput in candidate draws per second
@@ -32,7 +35,7 @@ from itscale.simulation.posterior import fit_posterior, predictive
 from itscale.theory import _tables
 from itscale.theory.equivalents import de_summary, delta_de
 from itscale.theory.finite_size import delta_fitted
-from itscale.theory.selection import delta_exact_curves
+from itscale.theory.selection import delta_exact, delta_exact_curves
 
 PAPER = dict(d=10, S=1.0, sigma=1e-4, gamma=1e-3)
 
@@ -90,6 +93,25 @@ def exact_1e5(repeats):
             f"exact_1e5: {label}: median {t:.2f} s for 1e5 inputs x 100 k; max relative gap "
             f"to the direct quadrature at 200 inputs {err:.1e}"
         )
+
+
+def exact_broadcast(repeats):
+    rng = np.random.default_rng(0)
+    n = 100_000
+    b = rng.normal(0.0, 0.3, n)
+    s = rng.uniform(0.99, 1.01, n)
+    k = np.arange(1, 101)
+    T, mu_R = 20.0, -5.0 * b  # the figure-2 regime of exact_1e5
+    t_curves, curves = timed(lambda: delta_exact_curves(k, T, b, s, 0.0, mu_R), repeats)
+    t_bcast, bcast = timed(
+        lambda: delta_exact(k[None, :], T, b[:, None], s[:, None], 0.0, mu_R[:, None]), repeats
+    )
+    gap = np.max(np.abs(bcast / curves - 1))
+    print(
+        f"exact_broadcast: 1e5 inputs x 100 k: delta_exact median {t_bcast:.2f} s, "
+        f"delta_exact_curves median {t_curves:.2f} s, ratio {t_bcast / t_curves:.2f} "
+        f"(target <= 1.5); largest relative gap between them {gap:.1e}"
+    )
 
 
 def fitted_setting(n, replicate=0, seed=1):
@@ -189,14 +211,16 @@ def main():
         "--only",
         nargs="*",
         default=None,
-        choices=["de_grid", "exact_1e5", "finite_t", "mc_best_of_k"],
+        choices=["de_grid", "exact_1e5", "exact_broadcast", "finite_t", "mc_best_of_k"],
     )
     args = parser.parse_args()
-    chosen = args.only or ["de_grid", "exact_1e5", "finite_t"]
+    chosen = args.only or ["de_grid", "exact_1e5", "exact_broadcast", "finite_t"]
     if "de_grid" in chosen:
         de_grid(args.repeats)
     if "exact_1e5" in chosen:
         exact_1e5(args.repeats)
+    if "exact_broadcast" in chosen:
+        exact_broadcast(args.repeats)
     if "finite_t" in chosen:
         finite_t(args.repeats, args.workers)
     if "mc_best_of_k" in chosen:

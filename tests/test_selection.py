@@ -246,6 +246,52 @@ def test_broadcasting_and_curves_agree():
     np.testing.assert_allclose(again, curves[1][[2, 0, 2, 1]], rtol=1e-14)
 
 
+def per_element(k, T, m, s, mu_T, mu_R):
+    """delta_exact at every element of the broadcast, one single-input, single-k call each."""
+    arrays = np.broadcast_arrays(k, T, m, s, mu_T, mu_R)
+    out = np.empty(arrays[0].shape)
+    for idx in np.ndindex(out.shape):
+        kk, *rest = (a[idx] for a in arrays)
+        out[idx] = delta_exact_curves(np.array([kk]), *rest)[0]
+    return out
+
+
+@pytest.mark.parametrize("case", ["k shared by inputs", "k per input"])
+def test_irregular_broadcast_equals_per_element_evaluation(case):
+    """k varying along several axes, scalars mixed in, repeated inputs, T = 0 and inf."""
+    rng = np.random.default_rng(11)
+    if case == "k shared by inputs":
+        k = np.array([[1, 4, 4, 17], [2, 9, 60, 1], [5, 5, 3, 200]])[:, None, :]  # (3, 1, 4)
+        T = np.array([[0.0], [0.7], [np.inf]])[None]  # (1, 3, 1)
+        m = np.array([0.3, -1.2, 0.3, 2.0])  # (4,), a repeated value
+        args = (k, T, m, 1.3, 0.2, np.array([-0.4, 0.1, 2.5])[:, None, None])
+    else:  # every element its own k and input: the per-k route
+        k = rng.integers(1, 50, size=(2, 5))
+        args = (k, 10 ** rng.uniform(-2, 1, (2, 5)), rng.normal(size=5), 0.9, 0.0, -1.0)
+    got = delta_exact(*args)
+    assert got.flags.writeable and got.flags.c_contiguous
+    ref = per_element(*args)
+    assert got.shape == ref.shape == np.broadcast_shapes(*(np.shape(a) for a in args))
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
+def test_distinct_inputs_match_numpy_unique_over_the_broadcast():
+    """Same rows, order and inverse as np.unique over the full grid (repeats, zeros, scalars)."""
+    for trial in range(100):
+        rng = np.random.default_rng(trial)
+        full = tuple(rng.integers(1, 4, 2))
+        shapes = [
+            tuple(d if rng.random() < 0.5 else 1 for d in full)[rng.integers(0, 3) :]
+            for _ in range(5)
+        ]
+        inputs = [np.round(rng.normal(size=sh), 1) * (rng.random(sh) < 0.7) for sh in shapes]
+        uniq, inv = sel._distinct_inputs(*inputs)
+        keys = np.stack([a.ravel() for a in np.broadcast_arrays(*inputs)], axis=1)
+        ref, ref_inv = np.unique(keys, axis=0, return_inverse=True)
+        np.testing.assert_array_equal(uniq, ref)
+        np.testing.assert_array_equal(inv.ravel(), ref_inv.ravel())
+
+
 def test_judge_centre_family():
     assert judge_centre(1.0, 3.0, 0.5) == pytest.approx(0.0)
     assert judge_centre(1.0, 3.0, 0.0) == pytest.approx(1.0)

@@ -224,32 +224,78 @@ def delta_exact_curves(
     return out[:, k_pos.ravel()].reshape(shape + (k_grid.size,))
 
 
+def _distinct_inputs(*inputs: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Distinct rows of the inputs' own broadcast, in lexicographic order, and the inverse.
+
+    inputs: T, m, s, mu_T, mu_R. Pairing with k only repeats these rows, so they are the
+    distinct inputs of the full broadcast too, found without sorting that grid. Same rows and
+    order as ``np.unique(keys, axis=0)``; columns that do not vary are left out of the sort.
+    Returns uniq (U, 5) and the inverse, of the inputs' broadcast shape.
+    """
+    arrays = np.broadcast_arrays(*inputs)
+    keys = np.stack([a.ravel() for a in arrays], axis=1)
+    varying = [j for j, a in enumerate(inputs) if a.size > 1]
+    order = np.lexsort(keys[:, varying[::-1]].T) if varying else np.arange(keys.shape[0])
+    ordered = keys[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = np.any(ordered[1:] != ordered[:-1], axis=1)
+    inv = np.empty(order.size, dtype=np.int64)
+    inv[order] = np.cumsum(first) - 1
+    return ordered[first], inv.reshape(arrays[0].shape)
+
+
+def _gather(table: FloatArray, inv: IntArray, k_inv: IntArray, shape: tuple[int, ...]):
+    """table[inv, k_inv] broadcast to shape, by whole rows where k and the inputs vary on
+    different axes (the usual outer-product call), else element by element."""
+    nd = len(shape)
+    inv = inv.reshape((1,) * (nd - inv.ndim) + inv.shape)
+    k_inv = k_inv.reshape((1,) * (nd - k_inv.ndim) + k_inv.shape)
+    if any(a > 1 and b > 1 for a, b in zip(inv.shape, k_inv.shape, strict=True)):
+        return table[np.broadcast_to(inv, shape), np.broadcast_to(k_inv, shape)]
+    rows = table[inv]  # inv.shape + (len(k_uniq),)
+    flat_k = k_inv.ravel()
+    if not np.array_equal(flat_k, np.arange(table.shape[1])):
+        rows = rows[..., flat_k]
+    rows = rows.reshape(inv.shape + k_inv.shape)
+    pairs = [ax for a in range(nd) for ax in (a, nd + a)]  # one of each pair has size 1
+    sizes = [i * j for i, j in zip(inv.shape, k_inv.shape, strict=True)]
+    out = rows.transpose(pairs).reshape(sizes)
+    if out.shape != shape:
+        out = np.broadcast_to(out, shape)  # read-only view: copied below
+    return np.ascontiguousarray(out) if out.flags.writeable else out.copy()
+
+
 def delta_exact(
     k: ArrayLike, T: ArrayLike, m: ArrayLike, s: ArrayLike, mu_T: ArrayLike, mu_R: ArrayLike
 ) -> FloatArray:
     """Exact per-input error E[sum_i p_i (y_i - mu_T)^2] for y_i ~ N(m, s^2), i = 1..k.
 
     Broadcasts numpy-style over all arguments. k: integers >= 1; T >= 0 (0 = best-of-k,
-    inf = no selection); s > 0 is the predictive standard deviation. Units of y^2.
+    inf = no selection); s > 0 is the predictive standard deviation. Units of y^2. Each
+    distinct input is evaluated once for all the k values it is paired with, so
+    ``delta_exact(k[None, :], T, m[:, None], ...)`` costs about what delta_exact_curves does.
     """
     k = as_int_k(k, "k")
-    T = as_temperature(T, "T")
-    m = as_finite(m, "m")
-    s = as_positive(s, "s")
-    mu_T = as_finite(mu_T, "mu_T")
-    mu_R = as_finite(mu_R, "mu_R")
-    k_b, T_b, m_b, s_b, mt_b, mr_b = np.broadcast_arrays(k, T, m, s, mu_T, mu_R)
-    shape = k_b.shape
-    # Evaluate each distinct input once for all the k values it is paired with.
-    keys = np.stack([a.ravel() for a in (T_b, m_b, s_b, mt_b, mr_b)], axis=1)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    k_flat = k_b.ravel()
-    k_uniq, k_inv = np.unique(k_flat, return_inverse=True)
-    if uniq.shape[0] * k_uniq.size <= 4 * max(k_flat.size, 1):
-        table = delta_exact_curves(k_uniq, *uniq.T)
-        return table[inv.ravel(), k_inv.ravel()].reshape(shape)
-    out = np.empty(k_flat.size)
-    inv = inv.ravel()
+    inputs = (
+        as_temperature(T, "T"),
+        as_finite(m, "m"),
+        as_positive(s, "s"),
+        as_finite(mu_T, "mu_T"),
+        as_finite(mu_R, "mu_R"),
+    )
+    shape = np.broadcast_shapes(k.shape, *(a.shape for a in inputs))
+    size = int(np.prod(shape))
+    if size == 0:
+        return np.empty(shape)
+    uniq, inv = _distinct_inputs(*inputs)
+    k_uniq, k_inv = np.unique(k, return_inverse=True)
+    k_inv = k_inv.reshape(k.shape)
+    if uniq.shape[0] * k_uniq.size <= 4 * size:
+        table = delta_exact_curves(k_uniq, *(np.ascontiguousarray(col) for col in uniq.T))
+        return _gather(table, inv, k_inv, shape)
+    # few k per input: evaluate each k for the distinct inputs it is paired with
+    out = np.empty(size)
+    inv, k_inv = np.broadcast_to(inv, shape).ravel(), np.broadcast_to(k_inv, shape).ravel()
     for j, kv in enumerate(k_uniq):
         sel = np.flatnonzero(k_inv == j)
         rows, pos = np.unique(inv[sel], return_inverse=True)
