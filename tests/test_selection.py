@@ -273,6 +273,9 @@ def test_irregular_broadcast_equals_per_element_evaluation(case):
     ref = per_element(*args)
     assert got.shape == ref.shape == np.broadcast_shapes(*(np.shape(a) for a in args))
     np.testing.assert_allclose(got, ref, rtol=1e-6)
+    scalar = delta_exact(*(np.ravel(a)[0] for a in args))
+    assert np.shape(scalar) == ()
+    assert scalar == pytest.approx(ref.flat[0], rel=1e-6)
 
 
 def test_distinct_inputs_match_numpy_unique_over_the_broadcast():

@@ -75,7 +75,7 @@ def as_scalar(x: ArrayLike, name: str, check: Callable[[ArrayLike, str], FloatAr
     """check(x, name) as a Python float; ValueError naming the argument if it is not 0-d."""
     arr = check(x, name)
     if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar here, got shape {arr.shape}")
+        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
     return float(arr)
 
 

@@ -17,13 +17,13 @@ from collections.abc import Iterable
 from numbers import Integral
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from itscale._types import FloatArray
 from itscale.simulation.streams import stream
-from itscale.validation import as_finite, as_nonnegative, as_positive
+from itscale.validation import as_finite, as_nonnegative, as_positive, as_scalar
 
-FloatArray = NDArray[np.float64]
-
+__all__ = ["draw_teacher", "draw_test_inputs", "draw_training_set", "n_blocks"]
 
 def _as_int(x: object, name: str, minimum: int) -> int:
     """Python int >= minimum; whole-valued floats are accepted, bools are not."""
@@ -40,12 +40,6 @@ def _as_int(x: object, name: str, minimum: int) -> int:
     return value
 
 
-def _as_scalar(arr: FloatArray, name: str) -> float:
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
-    return float(arr)
-
-
 def draw_teacher(
     seed: int, replicate: int, d: int, w_mean: ArrayLike = 0.0, w_std: float = 1.0
 ) -> FloatArray:
@@ -59,7 +53,7 @@ def draw_teacher(
     mean = as_finite(w_mean, "w_mean")
     if mean.ndim > 1 or (mean.ndim == 1 and mean.shape != (d,)):
         raise ValueError(f"w_mean must be a scalar or have shape ({d},), got shape {mean.shape}")
-    std = _as_scalar(as_nonnegative(w_std, "w_std"), "w_std")
+    std = as_scalar(w_std, "w_std", as_nonnegative)
     z = stream(seed, replicate, "teacher").standard_normal(d)
     return mean + std * z
 
@@ -76,8 +70,8 @@ def draw_training_set(
     replicate = _as_int(replicate, "replicate", 0)
     n = _as_int(n, "n", 1)
     d = _as_int(d, "d", 1)
-    S_ = _as_scalar(as_positive(S, "S"), "S")
-    sig = _as_scalar(as_nonnegative(sigma, "sigma"), "sigma")
+    S_ = as_scalar(S, "S", as_positive)
+    sig = as_scalar(sigma, "sigma", as_nonnegative)
     w = as_finite(w_T, "w_T")
     if w.shape != (d,):
         raise ValueError(f"w_T must have shape ({d},), got shape {w.shape}")
@@ -127,7 +121,7 @@ def draw_test_inputs(
     replicate = _as_int(replicate, "replicate", 0)
     n_test = _as_int(n_test, "n_test", 1)
     d = _as_int(d, "d", 1)
-    S_ = _as_scalar(as_positive(S, "S"), "S")
+    S_ = as_scalar(S, "S", as_positive)
     block_size = _as_int(block_size, "block_size", 1)
     total = n_blocks(n_test, block_size)
     scale = S_ / np.sqrt(d)

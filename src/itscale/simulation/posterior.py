@@ -19,13 +19,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy.linalg import cho_solve, cholesky, solve_triangular
 
-from itscale.validation import as_finite, as_positive
+from itscale._types import FloatArray
+from itscale.validation import as_finite, as_positive, as_scalar
 
-FloatArray = NDArray[np.float64]
-
+__all__ = ["Posterior", "fit_posterior", "posterior_traces", "predictive"]
 
 class Posterior(NamedTuple):
     """Fitted BLR posterior.
@@ -40,13 +40,6 @@ class Posterior(NamedTuple):
     gamma: float
 
 
-def _scalar_positive(x: float, name: str) -> float:
-    arr = as_positive(x, name)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
-    return float(arr)
-
-
 def fit_posterior(X: ArrayLike, y: ArrayLike, *, sigma: float, gamma: float) -> Posterior:
     """Posterior of BLR for X (n, d), y (n,); works for any n >= 1, d >= 1 (d > n included)."""
     X_ = as_finite(X, "X")
@@ -55,8 +48,8 @@ def fit_posterior(X: ArrayLike, y: ArrayLike, *, sigma: float, gamma: float) -> 
     y_ = as_finite(y, "y")
     if y_.shape != (X_.shape[0],):
         raise ValueError(f"y must have shape ({X_.shape[0]},), got shape {y_.shape}")
-    sig = _scalar_positive(sigma, "sigma")
-    gam = _scalar_positive(gamma, "gamma")
+    sig = as_scalar(sigma, "sigma", as_positive)
+    gam = as_scalar(gamma, "gamma", as_positive)
     d = X_.shape[1]
     B = X_.T @ X_
     B[np.diag_indices(d)] += (sig / gam) ** 2

@@ -18,8 +18,8 @@ even), panel width min(1.5, 5 a / sqrt(1 + 2 ln k_max)) with a = s / (sqrt(var_b
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
+from itscale._types import FloatArray, IntArray
 from itscale.theory.selection import (
     delta_exact_curves,
     delta_exact_points,
@@ -28,8 +28,14 @@ from itscale.theory.selection import (
     k_points,
 )
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+__all__ = [
+    "average_c_family",
+    "average_pair",
+    "c_family_rule",
+    "curves_c_family",
+    "half_line_rule",
+    "pair_rule",
+]
 
 _Z_MAX = 10.0  # quadrature range in standard deviations: 2 phi(10) ~ 1.5e-22
 _H_MAX = 1.5  # widest panel, in standard deviations

@@ -44,9 +44,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy.linalg import solve_triangular
 
+from itscale._types import FloatArray, IntArray
 from itscale.simulation.posterior import Posterior, posterior_traces
 from itscale.theory.bias_average import (
     average_c_family,
@@ -54,10 +55,15 @@ from itscale.theory.bias_average import (
     c_family_rule,
     curves_c_family,
 )
-from itscale.validation import as_finite, as_int_k, as_positive, as_temperature
+from itscale.validation import as_finite, as_int_k, as_positive, as_scalar, as_temperature
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+__all__ = [
+    "InputMoments",
+    "delta_fitted",
+    "delta_fitted_judge",
+    "delta_fitted_spread_correction",
+    "fitted_input_moments",
+]
 
 
 class InputMoments(NamedTuple):
@@ -84,13 +90,6 @@ def _check(posterior: Posterior, w: ArrayLike, name: str) -> tuple[int, FloatArr
     return d, w_
 
 
-def _scalar_positive(x: float, name: str) -> float:
-    arr = as_positive(x, name)
-    if arr.ndim != 0:
-        raise ValueError(f"{name} must be a scalar, got shape {arr.shape}")
-    return float(arr)
-
-
 def _n_quad(n_quad: int) -> int:
     arr = as_int_k(n_quad, "n_quad")
     if arr.ndim != 0:
@@ -108,7 +107,7 @@ def _k_grid(k: ArrayLike) -> tuple[IntArray, tuple[int, ...]]:
 def fitted_input_moments(posterior: Posterior, w_T: ArrayLike, *, S: float) -> InputMoments:
     """Input-averaged moments of (mu_T, m, s^2) for one fitted posterior and teacher w_T (d,)."""
     d, w = _check(posterior, w_T, "w_T")
-    S_ = _scalar_positive(S, "S")
+    S_ = as_scalar(S, "S", as_positive)
     var_x = S_**2 / d
     mu = posterior.mean
     cov = var_x * np.array([[w @ w, w @ mu], [w @ mu, mu @ mu]])

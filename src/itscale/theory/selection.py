@@ -262,7 +262,7 @@ def _gather(table: FloatArray, inv: IntArray, k_inv: IntArray, shape: tuple[int,
     out = rows.transpose(pairs).reshape(sizes)
     if out.shape != shape:
         out = np.broadcast_to(out, shape)  # read-only view: copied below
-    return np.ascontiguousarray(out) if out.flags.writeable else out.copy()
+    return out if out.flags.writeable and out.flags.c_contiguous else out.copy()
 
 
 def delta_exact(
