@@ -53,7 +53,8 @@ def _plugin_cumulants(x: FloatArray, r: FloatArray) -> FloatArray:
     """Plug-in (1/n) joint cumulants kappa(l), (l,r), (l,r,r), (l,r,r,r) of points (x=l, r)."""
     dl = x - x.mean()
     dr = r - r.mean()
-    m11, m12, m13, m02 = (np.mean(dl * dr**q) for q in (1, 2, 3)) + (np.mean(dr**2),)
+    m11, m12, m13 = (np.mean(dl * dr**q) for q in (1, 2, 3))
+    m02 = np.mean(dr**2)
     return np.array([x.mean(), m11, m12, m13 - 3 * m11 * m02])
 
 
