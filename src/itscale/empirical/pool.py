@@ -54,6 +54,10 @@ _STEP = 0.3
 _V_LEFT = -3.7
 #: Right end: the smallest weight of a cluster has t w >= _T_DEAD (exp(-40) ~ 4e-18 left).
 _T_DEAD = 40.0
+#: x = log(t w) above which z = exp(-t w) is taken as 0 (it is < exp(-735)).
+_X_ZERO = 6.6
+#: x below which z = 1 and the loss term t w z l is dropped (both within exp(-40) ~ 4e-18).
+_X_ONE = -40.0
 #: Log-weight gap (e-folds) above which two groups of candidates are integrated separately:
 #: at the upper group's last node a lower candidate has t w <= 40 e^-45 ~ 1e-18 (z = 1).
 _GAP = 45.0
@@ -200,13 +204,46 @@ def _log_binom(n, m):
 
 
 @numba.njit(nogil=True, cache=True)
-def _cluster_integrals(lam, loss, a, b, kc, step, e, f, integ):
-    """integ[r] = int_0^inf f_r(t) dt / C(b - a, r), r = 1..kc, for the candidates a..b-1.
+def _mixed(fa, n_act, n_one, n_all, r, lfact):
+    """f_r of (active + ones) / C(n_all, r) from fa[m] = f_m(active) / C(n_act, m).
+
+    The n_one "ones" (t w ~ 0: z = 1, no loss term) multiply by C(n_one, j); the weights
+    C(n_one, j) C(n_act, r - j) / C(n_all, r) are run outwards from the mode (no underflow).
+    """
+    j_lo, j_hi = max(0, r - n_act), min(n_one, r)
+    if j_lo > j_hi:
+        return 0.0
+    mode = min(max((r + 1) * (n_one + 1) // (n_one + n_act + 2), j_lo), j_hi)
+    log_w = (
+        lfact[n_one] - lfact[mode] - lfact[n_one - mode]
+        + lfact[n_act] - lfact[r - mode] - lfact[n_act - r + mode]
+        - lfact[n_all] + lfact[r] + lfact[n_all - r]
+    )  # fmt: skip
+    w0 = math.exp(log_w)
+    total = w0 * fa[r - mode]
+    w = w0
+    for j in range(mode, j_hi):  # w_{j+1} / w_j
+        w *= (n_one - j) / (j + 1.0) * (r - j) / (n_act - r + j + 1.0)
+        total += w * fa[r - j - 1]
+    w = w0
+    for j in range(mode, j_lo, -1):  # w_{j-1} / w_j
+        w *= j / (n_one - j + 1.0) * (n_act - r + j) / (r - j + 1.0)
+        total += w * fa[r - j + 1]
+    return total
+
+
+@numba.njit(nogil=True, cache=True)
+def _cluster_integrals(lam, loss, a, b, kc, need, step, e, f, integ, lfact):
+    """integ[r] = int_0^inf f_r(t) dt / C(b - a, r) for r = 1..kc with need[r].
 
     f_r(t) = sum over r-subsets R of the cluster of sum_{i in R} l_i w_i exp(-t sum_R w).
     lam (sorted, descending) are log-weights; w_i = exp(lam_i - lam_a). Trapezoid rule in v,
-    t = exp(v - exp(-v)) / W_hi; e, f are work buffers of length >= kc + 1.
+    t = exp(v - exp(-v)) / W_hi; e, f are work buffers of length >= kc + 1. At each node the
+    recursion runs over the active candidates only: a prefix with t w > e^6.6 has z = 0 (it
+    drops out of every surviving subset) and a suffix with t w < e^-40 has z = 1 to 4e-18 and
+    no loss term (it only counts, see _mixed).
     """
+    nc = b - a
     w_hi = 0.0
     for i in range(a, a + kc):
         w_hi += math.exp(lam[i] - lam[a])
@@ -219,30 +256,43 @@ def _cluster_integrals(lam, loss, a, b, kc, step, e, f, integ):
         v = _V_LEFT + node * step
         ev = math.exp(-v)
         log_t = v - ev - log_w_hi
-        weight = step * (1.0 + ev)
+        lo, hi = a, b
+        while lo < hi and log_t + lam[lo] - lam[a] > _X_ZERO:
+            lo += 1
+        while hi > lo and log_t + lam[hi - 1] - lam[a] < _X_ONE:
+            hi -= 1
+        n_act = hi - lo
+        kk = min(kc, n_act)
         e[0] = 1.0
         f[0] = 0.0
-        for r in range(1, kc + 1):
+        for r in range(1, kk + 1):
             e[r] = 0.0
             f[r] = 0.0
-        for i in range(a, b):
-            cnt = i - a + 1
+        for i in range(lo, hi):
+            cnt = i - lo + 1
             x = log_t + lam[i] - lam[a]
-            ex = math.exp(min(x, 700.0))
+            ex = math.exp(x)
             z = math.exp(-ex)
-            lt = loss[i] * math.exp(min(x, 700.0) - ex)  # l_i t w_i z_i
+            lt = loss[i] * math.exp(x - ex)  # l_i t w_i z_i
             inv = 1.0 / cnt
-            for m in range(min(cnt, kc), 0, -1):
+            for m in range(min(cnt, kk), 0, -1):
                 beta = m * inv
                 alpha = 1.0 - beta
                 f[m] = alpha * f[m] + beta * (z * f[m - 1] + lt * e[m - 1])
                 e[m] = alpha * e[m] + beta * z * e[m - 1]
+        weight = step * (1.0 + ev)
+        n_one = b - hi
         for r in range(1, kc + 1):
-            integ[r] += weight * f[r]
+            if not need[r]:
+                continue
+            if n_one == 0 and n_act == nc:
+                integ[r] += weight * f[r]
+            else:
+                integ[r] += weight * _mixed(f, n_act, n_one, nc, r, lfact)
 
 
 @numba.njit(nogil=True, cache=True)
-def _softmax_one(lam, loss, n, k_grid, step, out_row, e, f, integ):
+def _softmax_one(lam, loss, n, k_grid, step, out_row, e, f, integ, need, lfact):
     """out_row[j] = pool estimate at k_grid[j] for one problem (loss >= 0, lam sorted desc)."""
     k_max = 0
     for j in range(k_grid.size):
@@ -256,7 +306,12 @@ def _softmax_one(lam, loss, n, k_grid, step, out_row, e, f, integ):
         nc = b - a
         n_later = n - b
         kc = min(k_max, nc)
-        _cluster_integrals(lam, loss, a, b, kc, step, e, f, integ)
+        for r in range(kc + 1):
+            need[r] = nc < n  # several clusters: every r combines with the later ones
+        for j in range(k_grid.size):
+            if k_grid[j] <= kc:
+                need[k_grid[j]] = True
+        _cluster_integrals(lam, loss, a, b, kc, need, step, e, f, integ, lfact)
         for j in range(k_grid.size):
             k = k_grid[j]
             if nc == n:  # one cluster: the hypergeometric weight is 1 at r = k
@@ -282,6 +337,10 @@ def _softmax_kernel(score_s, loss_s, sizes, k_grid, T, step, out, lo, hi):
     e = np.empty(k_max + 1)
     f = np.empty(k_max + 1)
     integ = np.empty(k_max + 1)
+    need = np.zeros(k_max + 1, dtype=np.bool_)
+    lfact = np.empty(width + 2)
+    for i in range(width + 2):
+        lfact[i] = math.lgamma(i + 1.0)
     for p in range(lo, hi):
         n = sizes[p]
         l_min = np.inf
@@ -290,7 +349,7 @@ def _softmax_kernel(score_s, loss_s, sizes, k_grid, T, step, out, lo, hi):
         for i in range(n):
             lam[i] = max((score_s[p, i] - score_s[p, 0]) / T, -1e200)
             lsh[i] = loss_s[p, i] - l_min
-        _softmax_one(lam, lsh, n, k_grid, step, out[p], e, f, integ)
+        _softmax_one(lam, lsh, n, k_grid, step, out[p], e, f, integ, need, lfact)
         for j in range(k_grid.size):
             out[p, j] += l_min
 
