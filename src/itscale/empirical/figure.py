@@ -54,9 +54,9 @@ def _panel_T(ax, res: xr.Dataset, colours) -> None:
             color=colour,
             alpha=0.2,
         )
-        ax.plot(Tp, y, "-", color=colour, label=str(judge))
-        ax.plot(Tp, res["expansion"].sel(sel).values[pos], "--", color=colour, lw=1)
         t_star = float(res["T_star"].sel(sel))
+        ax.plot(Tp, y, "-", color=colour, label=f"{judge} (T* = {t_star:.3g})")
+        ax.plot(Tp, res["expansion"].sel(sel).values[pos], "--", color=colour, lw=1)
         if t_star > 0 and np.isfinite(t_star):
             y_star = float(res["delta"].sel(judge=judge, k=k_ref, T=t_star))
             ax.plot([t_star], [y_star], "*", color=colour, ms=10, mec="k", mew=0.5)
