@@ -73,3 +73,10 @@ def test_paired_difference():
     assert upper - lower < 0.05
     _, _, _, frac_same = paired_difference(a, a + 0.0 * b, counts)
     assert frac_same == 0.0
+
+
+def test_argmin_ties_resolve_to_first_grid_point():
+    grid = np.array([0.0, 0.1, 1.0])
+    values = np.array([[0.5, 0.5 - 1e-16, 0.9], [0.7, 0.7, 0.8]])  # equal up to rounding
+    point, lower, upper = bootstrap_argmin(values, grid, bootstrap_counts(2, 50, 0))
+    assert point == 0.0 and lower == 0.0 and upper == 0.0

@@ -59,6 +59,16 @@ def percentile_interval(
     return q[0], q[1]
 
 
+def _first_argmin(curves: FloatArray, rtol: float = 1e-10) -> NDArray[np.int64]:
+    """Index of the first grid point within rtol of the minimum over the last axis (NaN skipped).
+
+    Values equal to rounding (e.g. a softmax at T << the score gaps and T = 0) count as ties
+    and the first of them (smallest k or T) is the optimum.
+    """
+    low = np.nanmin(curves, axis=-1, keepdims=True)
+    return np.argmax(curves <= low + rtol * np.abs(low), axis=-1)
+
+
 def bootstrap_argmin(
     values: ArrayLike, grid: ArrayLike, counts: ArrayLike, level: float = 0.95
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -67,13 +77,13 @@ def bootstrap_argmin(
     values (problems, ..., G), grid (G,). Returns (point, lower, upper), each of shape (...):
     the grid value minimising the full-data average, and the percentile interval of the
     minimiser over resamples (quantiles taken among observed grid values). NaN entries of the
-    curve are skipped. An optimum at the grid's end means no interior optimum within the grid.
+    curve are skipped; values within 1e-10 relative of the minimum are ties, resolved to the
+    first grid point. An optimum at the grid's end means no interior optimum within the grid.
     """
     values = np.asarray(values, dtype=np.float64)
     grid = np.asarray(grid, dtype=np.float64)
-    point = grid[np.nanargmin(values.mean(axis=0), axis=-1)]
-    means = bootstrap_means(values, counts)
-    best = grid[np.nanargmin(means, axis=-1)]
+    point = grid[_first_argmin(values.mean(axis=0))]
+    best = grid[_first_argmin(bootstrap_means(values, counts))]
     lower, upper = percentile_interval(best, level, method="inverted_cdf")
     return point, lower, upper
 
