@@ -6,6 +6,8 @@ the error against k and T with bootstrap intervals, the empirical optima, and th
 high-temperature expansion with the temperature above which it holds.
 """
 
+from itscale.empirical.analysis import AnalysisConfig, analyse
+from itscale.empirical.expansion import delta_pool_hte, validity_threshold
 from itscale.empirical.pool import (
     baseline_pool,
     baseline_pool_problems,
@@ -17,8 +19,26 @@ from itscale.empirical.pool import (
     pool_sizes,
     pooled_sd,
 )
+from itscale.empirical.records import (
+    KGridError,
+    RecordError,
+    RecordFormat,
+    check_k_grid,
+    read_records,
+    write_netcdf,
+)
 
 __all__ = [
+    "AnalysisConfig",
+    "KGridError",
+    "RecordError",
+    "RecordFormat",
+    "analyse",
+    "check_k_grid",
+    "delta_pool_hte",
+    "read_records",
+    "validity_threshold",
+    "write_netcdf",
     "baseline_pool",
     "baseline_pool_problems",
     "delta_pool",
