@@ -1,18 +1,17 @@
 """Rendering of every paper figure and the numbers table from tiny synthetic datasets.
 
-The datasets carry the pipeline's variable names (sampling: delta_mc, delta_mc_se, delta_rb,
-delta_rb_se, delta_fs over (replicate, T, c, k); theory: delta_de, delta_hte,
-delta_asymptote, multiplier over (T, c, k), delta_tilted over (T, c), scalars q, R, s2, V,
-rho, delta1, sigma2, w_norm2) for a tiny model (n = 200, d = 5, sigma = 0.1, gamma = 1), with
-temperatures T / s^2 >= 10 so that the theory evaluations stay fast. Checks: every kind renders
-to a valid PDF and PNG of the expected size, twice byte-identically; the numbers table has
-every column, in CSV and NetCDF.
+The theory datasets are built by the theory stage function, with the curves each figure kind
+asks for; the sampling datasets carry the pipeline's variable names (delta_mc, delta_mc_se,
+delta_rb, delta_rb_se, delta_fs over (replicate, T, c, k)) around that theory, for a tiny model
+(n = 200, d = 5, sigma = 0.1, gamma = 1), with temperatures T / s^2 >= 10 so that the theory
+evaluations stay fast. Checks: every kind renders to a valid PDF and PNG of the expected size,
+twice byte-identically; the numbers table has every column, in CSV and NetCDF; figures and
+table evaluate no theory.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import re
 import struct
 from pathlib import Path
@@ -21,9 +20,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from itscale.report import plotting
+from itscale.pipeline.stages import theory as theory_stage
+from itscale.report import plotting, summaries
 from itscale.report import table as numbers
-from itscale.theory import equivalents, expansions
+from itscale.report.kinds import get_kind
 
 MODEL = {"n": 200, "d": 5, "S": 1.0, "sigma": 0.1, "gamma": 1.0, "w_mean": 0.0, "w_std": 1.0}
 SIGMA2 = MODEL["sigma"] ** 2
@@ -40,48 +40,16 @@ SETUPS = {
 }
 
 
-def theory_dataset(model: dict, k, T, c) -> xr.Dataset:
-    """A theory-stage dataset for one point, built from the library (as the pipeline does)."""
-    w_norm2 = model["w_mean"] ** 2 + model["w_std"] ** 2
-    de = equivalents.de_summary(
-        model["n"], model["d"], model["S"], model["sigma"], model["gamma"], w_norm2
-    )
-    params = {**model, "k": list(k), "T": list(T), "c": list(c), "hte_order": 3}
-    base = xr.Dataset(
-        {
-            **{name: ((), float(de[name])) for name in ("q", "R", "s2", "V", "rho", "delta1")},
-            "sigma2": ((), model["sigma"] ** 2),
-            "w_norm2": ((), w_norm2),
-        },
-        attrs={"params": json.dumps(params)},
-    )
-    cur = numbers.theory_curves(base, k=k, T=T, c=c, hte=True, asymptote=True, tilted=True)
-    mult = np.stack(
-        [
-            np.stack(
-                [
-                    expansions.equivalent_data_multiplier(
-                        np.asarray(k),
-                        model["n"],
-                        T=t,
-                        c=cc,
-                        d=model["d"],
-                        S=model["S"],
-                        sigma=model["sigma"],
-                        gamma=model["gamma"],
-                        w_norm2=w_norm2,
-                    )
-                    for cc in c
-                ]
-            )
-            for t in T
-        ]
-    )
-    return (
-        xr.merge([base, cur])
-        .assign(multiplier=(("T", "c", "k"), mult))
-        .assign_attrs(params=json.dumps(params))
-    )
+def point_params(model: dict, k, T, c) -> dict:
+    """Resolved parameters of one theory point (as the job plan makes them)."""
+    return {**model, "k": list(k), "T": list(T), "c": list(c), "hte_order": 3}
+
+
+def theory_datasets(kind: str, points: list[dict]) -> list[xr.Dataset]:
+    """The theory stage's datasets of an experiment's points, with the curves the kind asks for."""
+    module = get_kind(kind)
+    requests = [module.theory_request(points, i) for i in range(len(points))]
+    return [theory_stage.build({**p, "curves": r}) for p, r in zip(points, requests, strict=True)]
 
 
 def sampling_dataset(theory: xr.Dataset, seed: int) -> xr.Dataset:
@@ -113,7 +81,7 @@ def build(kind: str):
     if sweep:
         ((name, values),) = sweep.items()
         points = [{**MODEL, name: v} for v in values]
-    theory = [theory_dataset(p, k, T, c) for p in points]
+    theory = theory_datasets(kind, [point_params(p, k, T, c) for p in points])
     sampling = [sampling_dataset(th, i) for i, th in enumerate(theory)] if simulated else []
     if kind == "task_difficulty":  # the last point carries the fitted training sets' rho
         rho = float(theory[-1]["rho"])
@@ -247,7 +215,7 @@ def test_numbers_table_is_byte_deterministic(datasets, table, tmp_path):
 
 def test_fit_power_law_recovers_exponent():
     k = np.array([10, 20, 40, 80, 160])
-    p, se, a = numbers.fit_power_law(k, 3.0 * k**-1.5, 0.01 * 3.0 * k**-1.5)
+    p, se, a = summaries.fit_power_law(k, 3.0 * k**-1.5, 0.01 * 3.0 * k**-1.5)
     assert p == pytest.approx(-1.5) and a == pytest.approx(3.0)
     assert 0 < se < 0.1
 
@@ -257,3 +225,24 @@ def test_save_figure_rejects_unknown_format(tmp_path):
     with pytest.raises(ValueError, match="format"):
         plotting.save_figure(fig, tmp_path / "x", formats=["jpg"])
     assert not list(Path(tmp_path).iterdir())
+
+
+def test_figures_and_table_evaluate_no_theory(datasets, tmp_path, monkeypatch):
+    """Figures and the numbers table read the theory stage's curves and optima; every theory
+    function refuses to run while they draw. The one exception is task_difficulty, whose DE
+    exponent at the simulated training sets' difficulties exists only after sampling."""
+    import inspect
+
+    from itscale.theory import equivalents, expansions, selection
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("theory evaluated outside the theory stage")
+
+    for module in (equivalents, expansions, selection):
+        for name, _ in inspect.getmembers(module, inspect.isfunction):
+            monkeypatch.setattr(module, name, refuse)
+    for kind, (experiment, sampling, theory) in datasets.items():
+        if kind == "task_difficulty":
+            continue
+        plotting.render(kind, sampling, theory, tmp_path / kind, experiment=experiment, style=STYLE)
+        assert numbers.experiment_rows(experiment, sampling, theory)

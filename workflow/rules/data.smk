@@ -4,18 +4,18 @@
 
 rule data:
     input:
-        modules=module_files("simulation.data", "pipeline.datasets"),
+        modules=module_files("pipeline.stages.data"),
     output:
-        PATHS["data"],
+        "results/data/{key}/data.nc",
     log:
-        LOGS["data"],
+        "logs/data/{key}.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1
     resources:
-        mem_mb=PLAN.mem_mb("data"),
-        runtime=PLAN.runtime("data"),
+        mem_mb=mem_mb("data"),
+        runtime=runtime("data"),
     params:
-        p=PLAN.params_of("data"),
+        p=job_params("data"),
     script:
         "../scripts/data.py"

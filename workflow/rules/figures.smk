@@ -1,17 +1,17 @@
-# Stage "figures": one figure per experiment, rendered by itscale.report.plotting.plot_<kind> into the
-# cache results/figures/<key>/ (keyed by the experiment's dataset paths and the plot style),
-# then published as figures/<experiment>.<ext>.
+# Stage "figures": one figure per experiment and format, drawn by its figure kind
+# (itscale.report.kinds.<kind>) into the cache results/figures/<key>/ (keyed by the
+# experiment's dataset paths and the plot style), then published as figures/<experiment>.<ext>.
 
 
 rule figure:
     input:
-        sampling=lambda wildcards: PLAN.figure(wildcards.key).sampling_paths,
-        theory=lambda wildcards: PLAN.figure(wildcards.key).theory,
-        modules=module_files("report.plotting", "pipeline.datasets"),
+        sampling=figure_datasets("sampling"),
+        theory=figure_datasets("theory"),
+        modules=figure_modules,
     output:
-        PATHS["figure"],
+        "results/figures/{key}/{experiment}.{ext}",
     log:
-        LOGS["figure"],
+        "logs/figures/{key}/{experiment}.{ext}.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1
@@ -19,26 +19,24 @@ rule figure:
         mem_mb=1000,
         runtime=10,
     params:
-        p=PLAN.params_of("figure"),
+        p=job_params("figure"),
     script:
         "../scripts/figure.py"
 
 
 rule publish_figure:
     input:
-        lambda wildcards: PLAN.experiments[wildcards.experiment].figure_path_for(
-            wildcards.ext
-        ),
+        cached_figure,
     output:
         report(
-            PATHS["publish"],
+            "figures/{experiment}.{ext}",
             caption="../report/figure.rst",
             category="Figures",
             subcategory="{experiment}",
             labels={"figure": "{experiment}", "format": "{ext}"},
         ),
     log:
-        LOGS["publish"],
+        "logs/publish/{experiment}.{ext}.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1
@@ -47,6 +45,6 @@ rule publish_figure:
         runtime=1,
     params:
         key=lambda wildcards: PLAN.experiments[wildcards.experiment].figure_key,
-        caption=PLAN.caption_of(os.path.join(workflow.basedir, "workflow", "report")),
+        caption=figure_caption,
     shell:
         "cp {input:q} {output:q} 2> {log:q} && echo 'published {input} as {output}' >> {log:q}"

@@ -7,7 +7,7 @@ rule numbers:
     input:
         sampling=[p for exp in PLAN.experiments.values() for p in exp.sampling_paths],
         theory=[p for exp in PLAN.experiments.values() for p in exp.theory],
-        modules=module_files("report.table", "pipeline.datasets"),
+        modules=numbers_modules(),
     output:
         csv=report(
             "figures/numbers.csv",

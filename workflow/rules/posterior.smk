@@ -4,19 +4,19 @@
 
 rule posterior:
     input:
-        data=PLAN.input_of("posterior", "data"),
-        modules=module_files("simulation.posterior", "pipeline.datasets"),
+        data=upstream("posterior", "data"),
+        modules=module_files("pipeline.stages.posterior"),
     output:
-        PATHS["posterior"],
+        "results/posterior/{key}/posterior.nc",
     log:
-        LOGS["posterior"],
+        "logs/posterior/{key}.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1
     resources:
-        mem_mb=PLAN.mem_mb("posterior"),
-        runtime=PLAN.runtime("posterior"),
+        mem_mb=mem_mb("posterior"),
+        runtime=runtime("posterior"),
     params:
-        p=PLAN.params_of("posterior"),
+        p=job_params("posterior"),
     script:
         "../scripts/posterior.py"

@@ -7,61 +7,61 @@
 
 rule sampling_shard:
     input:
-        posterior=PLAN.input_of("sampling", "posterior"),
-        modules=module_files("simulation.montecarlo", "pipeline.datasets"),
+        posterior=upstream("sampling", "posterior"),
+        modules=module_files("pipeline.stages.sampling"),
     output:
-        PATHS["shard"],
+        "results/sampling/{key}/shard-{shard}.nc",
     log:
-        LOGS["shard"],
+        "logs/sampling/{key}/shard-{shard}.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1
     resources:
-        mem_mb=PLAN.mem_mb("shard"),
-        runtime=PLAN.runtime("shard"),
+        mem_mb=mem_mb("sampling_shard"),
+        runtime=runtime("sampling_shard"),
     params:
-        p=PLAN.params_of("sampling"),
-        blocks=PLAN.blocks_of(),
+        p=job_params("sampling"),
+        blocks=shard_blocks,
     script:
         "../scripts/sampling_shard.py"
 
 
 rule finite_size:
     input:
-        posterior=PLAN.input_of("finite_size", "posterior"),
-        modules=module_files("theory.finite_size", "pipeline.datasets"),
+        posterior=upstream("finite_size", "posterior"),
+        modules=module_files("pipeline.stages.finite_size"),
     output:
-        PATHS["finite_size"],
+        "results/finite_size/{key}/finite_size.nc",
     log:
-        LOGS["finite_size"],
+        "logs/finite_size/{key}.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1
     resources:
-        mem_mb=PLAN.mem_mb("finite_size"),
-        runtime=PLAN.runtime("finite_size"),
+        mem_mb=mem_mb("finite_size"),
+        runtime=runtime("finite_size"),
     params:
-        p=PLAN.params_of("finite_size"),
+        p=job_params("finite_size"),
     script:
         "../scripts/finite_size.py"
 
 
 rule sampling:
     input:
-        shards=lambda wildcards: PLAN.shard_paths(wildcards.key),
-        finite_size=PLAN.input_of("sampling", "finite_size"),
-        modules=module_files("simulation.montecarlo", "pipeline.datasets"),
+        shards=shard_paths,
+        finite_size=upstream("sampling", "finite_size"),
+        modules=module_files("pipeline.stages.sampling"),
     output:
-        PATHS["sampling"],
+        "results/sampling/{key}/sampling.nc",
     log:
-        LOGS["sampling"],
+        "logs/sampling/{key}/gather.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1
     resources:
-        mem_mb=PLAN.mem_mb("sampling"),
-        runtime=PLAN.runtime("sampling"),
+        mem_mb=mem_mb("sampling"),
+        runtime=runtime("sampling"),
     params:
-        p=PLAN.params_of("sampling"),
+        p=job_params("sampling"),
     script:
         "../scripts/sampling_gather.py"

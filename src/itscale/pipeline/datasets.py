@@ -15,12 +15,11 @@ place with :func:`os.replace`, so a partially written file never carries the fin
 This module imports only numpy/xarray and :mod:`itscale` metadata: every stage script imports
 it, so it must not pull in any of the maths modules (that would make every stage depend on
 every module for rerun purposes). xarray and numpy are imported inside the functions that need
-them, so the Snakefile (through :mod:`itscale.pipeline.config`) can use the hashing helpers cheaply.
+them, so importing this module is cheap.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -32,14 +31,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import itscale
+from itscale.pipeline.params import canonical_json, params_key
 
 if TYPE_CHECKING:  # xarray/numpy are imported lazily: the Snakefile imports this module's hashing
     import xarray as xr
 
 __all__ = [
     "ATTRS",
-    "canonical_json",
-    "params_key",
     "git_commit",
     "provenance_attrs",
     "with_attrs",
@@ -114,20 +112,29 @@ ATTRS: dict[str, tuple[str, str]] = {
     "rho": ("task difficulty rho = 2 V / s2", "1"),
     "delta1": ("generalization error without selection (k = 1)", "1"),
     "sigma2": ("label-noise variance sigma^2", "1"),
+    "c_star_limit": ("k -> infinity optimal judge T / (2 s^2)", "1"),
+    "decay_exponent": ("asymptotic best-of-k decay exponent 2 min(1, 1/rho)", "1"),
+    # theory stage, curves and optima a figure kind asks for
+    "k_fine": ("number of candidates (plotting grid)", "1"),
+    "T_fine": ("softmax temperature (plotting grid)", "1"),
+    "c_fine": ("judge misspecification c (plotting grid)", "1"),
+    "delta_de_fine": ("generalization error, deterministic equivalent (plotting grid)", "1"),
+    "delta_hte_fine": ("generalization error, high-temperature expansion (plotting grid)", "1"),
+    "delta_asymptote_fine": ("generalization error, large-k asymptote (plotting grid)", "1"),
+    "delta_tilted_fine": ("generalization error, k -> infinity limit (plotting grid)", "1"),
+    "k_star": ("DE-optimal number of candidates in 1..max(k); -1: none in range", "1"),
+    "delta_k_star": ("generalization error at k_star", "1"),
+    "T_star": ("DE-optimal temperature T*(k) over [0, infinity]; nan at k = 1", "1"),
+    "delta_T_star": ("generalization error at T_star", "1"),
+    "c_star": ("DE-optimal judge c*(k, T) within the c range; nan at k = 1", "1"),
+    "delta_c_star": ("generalization error at c_star", "1"),
+    "n_map": ("number of training samples (multiplier map grid)", "1"),
+    "k_map": ("number of candidates (multiplier map grid)", "1"),
+    "multiplier_map": ("equivalent-data multiplier M(k, n) over the map grid", "1"),
+    "delta_de_map": ("generalization error, deterministic equivalent, over the map grid", "1"),
 }
 
 _COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
-
-
-def canonical_json(obj: Any) -> str:
-    """Canonical JSON text: sorted keys, no whitespace, shortest float repr (inf as Infinity)."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True)
-
-
-def params_key(stage: str, params: Mapping[str, Any], length: int = 16) -> str:
-    """Short sha256 (hex) of the canonical JSON of ``{"stage": stage, "params": params}``."""
-    text = canonical_json({"stage": stage, "params": dict(params)})
-    return hashlib.sha256(text.encode("ascii")).hexdigest()[:length]
 
 
 def git_commit() -> str:

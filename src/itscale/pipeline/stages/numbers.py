@@ -1,0 +1,58 @@
+"""Stage "numbers": the key numbers of every figure with their theory values, as one table.
+
+Reads each experiment's sampling and theory datasets (in sweep order) and builds the rows of
+:mod:`itscale.report.table`; :func:`write` saves ``figures/numbers.csv`` and its NetCDF mirror
+``figures/numbers.nc``. Nothing time- or host-dependent is written, so a rerun on the same
+datasets gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import itscale
+from itscale.pipeline.datasets import read_dataset
+from itscale.pipeline.params import canonical_json
+from itscale.report import table
+
+__all__ = ["build", "write"]
+
+_LOG = logging.getLogger("itscale.numbers")
+
+
+def build(
+    experiments: Mapping[str, Mapping[str, Any]], log: logging.Logger = _LOG
+) -> list[dict[str, Any]]:
+    """Rows of every experiment, in the order given.
+
+    ``experiments``: per name, the figure job's experiment, kind, T_unit and the paths of its
+    sampling (None for theory-only points) and theory datasets.
+    """
+    jobs = []
+    for name, exp in experiments.items():
+        sampling = [read_dataset(path) for path in exp["sampling"] if path is not None]
+        theory = [read_dataset(path) for path in exp["theory"]]
+        jobs.append((exp, sampling, theory))
+        log.info(
+            "%s (%s): %d sampling and %d theory dataset(s)",
+            *(name, exp["kind"], len(sampling), len(theory)),
+        )
+    return table.numbers_table(jobs)
+
+
+def write(
+    rows: Sequence[Mapping[str, Any]],
+    experiments: Mapping[str, Mapping[str, Any]],
+    csv_path: str | os.PathLike,
+    nc_path: str | os.PathLike,
+) -> None:
+    """Write the table as CSV and NetCDF; the NetCDF records the experiments' dataset paths."""
+    attrs = {
+        "stage": "numbers",
+        "experiments": canonical_json(dict(experiments)),
+        "itscale_version": itscale.__version__,
+    }
+    table.write_table(rows, csv_path, nc_path, attrs=attrs)
