@@ -24,3 +24,13 @@ def test_readme_has_exactly_two_commands():
 def test_ci_runs_the_readme_test_command():
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert readme_commands()[1] in ci_lines
+
+
+def test_api_examples_run():
+    """Every Python example of docs/api.md runs as written, and the printed numbers are the
+    library's (the example's own asserts check the model's two spellings agree)."""
+    text = (ROOT / "docs" / "api.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 6
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"docs/api.md block {i}", "exec"), {})  # noqa: S102

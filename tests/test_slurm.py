@@ -156,9 +156,9 @@ def _pipeline_workdir(path: Path, *, break_theory: bool = False) -> tuple[Path, 
     if break_theory:
         script = path / "workflow" / "scripts" / "theory.py"
         text = script.read_text()
-        anchor = '    log = stage_logger("theory", smk.log[0])\n'
+        anchor = 'job = Job(snakemake, "theory")  # noqa: F821 - injected by Snakemake\n'
         assert anchor in text, "theory.py changed: update the failure injection"
-        script.write_text(text.replace(anchor, anchor + f"    raise RuntimeError({INJECTED!r})\n"))
+        script.write_text(text.replace(anchor, anchor + f"raise RuntimeError({INJECTED!r})\n"))
     pythonpath = os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))
     # "" -> git_commit() looks at the copied sources: "unknown" in both runs
     return path / "Snakefile", {"PYTHONPATH": pythonpath, "ITSCALE_GIT_COMMIT": ""}

@@ -2,33 +2,45 @@
 
 Model (Halder & Pehlevan, arXiv:2512.19905): Bayesian linear regression sampled k times at
 inference, one sample selected by a softmax at temperature T over a quadratic judge reward;
-the quantity of interest is the generalization error delta(k, T).
+the quantity of interest is the generalization error delta(k, T). docs/api.md has a worked
+example per task.
 
-The package tree is the architecture:
+The package tree is the architecture; the main functions by task (all importable from
+``itscale`` directly):
 
+``itscale.model``
+    The model as one value, :class:`Model` (n, d, S, sigma, gamma, w_norm2, with the
+    deterministic-equivalent summary as properties), and the judge family
+    (:func:`judge_centre`).
 ``itscale.theory``
-    Exact and asymptotic theory. Per-input error for every k and T
-    (:func:`delta_exact`, :func:`delta_exact_curves`, :func:`judge_centre`), deterministic
-    equivalents (:func:`delta_de`, :func:`de_summary`), the high-temperature expansion
-    (:func:`delta_hte`), best-of-k asymptotics (:func:`best_of_k_asymptote`), the k -> inf
-    tilted limit (:func:`delta_tilted_limit`), optimal judge / temperature / k
-    (:func:`optimal_judge`, :func:`optimal_temperature`, :func:`optimal_k`), the
-    equivalent-data multiplier (:func:`equivalent_data_multiplier`) and the exact average for
-    one fitted posterior (:func:`delta_fitted`).
+    Exact error at one input for every k and T (:func:`delta_exact`,
+    :func:`delta_exact_curves`); deterministic equivalents (:func:`delta_de`,
+    :func:`de_summary`); the high-temperature expansion (:func:`delta_hte`), best-of-k
+    asymptotics (:func:`best_of_k_asymptote`) and the k -> inf tilted limit
+    (:func:`delta_tilted_limit`); optimal judge / temperature / k (:func:`optimal_judge`,
+    :func:`optimal_temperature`, :func:`optimal_k`); the equivalent-data multiplier
+    (:func:`equivalent_data_multiplier`); the exact average for one fitted posterior
+    (:func:`delta_fitted`).
 ``itscale.simulation``
     The sampled experiment: seeded streams, teacher and data (:func:`draw_teacher`,
     :func:`draw_training_set`, :func:`draw_test_inputs`), the BLR posterior
     (:func:`fit_posterior`, :func:`predictive`) and the Monte Carlo engine
     (:func:`run_montecarlo`, :func:`summarise`).
+``itscale.empirical``
+    Real judge data: records of sampled answers and judge scores, the exact pool estimator,
+    bootstrap intervals, the third-order expansion, and the ``itscale analyse`` command.
 ``itscale.pipeline``
-    What the Snakemake workflow calls: config validation, the job plan, dataset I/O.
+    What the Snakemake workflow calls: config validation (``schema``), stage parameters and
+    keys (``params``), the job plan (``plan``), resources, dataset I/O, and one function per
+    stage (``itscale.pipeline.stages``) that builds the stage's dataset without Snakemake.
 ``itscale.report``
-    Figures and the numbers table, built from the pipeline's datasets.
+    Figures and the numbers table, drawn from the pipeline's datasets: one module per figure
+    kind in ``itscale.report.kinds``.
 
-Every name listed in ``__all__`` can be imported from ``itscale`` directly; the sub-packages
-are imported on first use, so ``import itscale`` is cheap. The module paths of earlier versions
-(``itscale.selection``, ``itscale.equivalents``, ``itscale.expansions``, ``itscale.montecarlo``,
-...) still import: they are aliases of the modules' new homes.
+The sub-packages are imported on first use, so ``import itscale`` is cheap. The module paths
+of earlier versions (``itscale.selection``, ``itscale.equivalents``, ``itscale.expansions``,
+``itscale.montecarlo``, ``itscale.config``, ...) still import: they are aliases of the
+modules' new homes.
 """
 
 from __future__ import annotations
