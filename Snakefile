@@ -13,7 +13,12 @@ tabulates the key numbers of every figure with their theory values.
 
 from snakemake.utils import min_version
 
+from itscale.pipeline.schema import load_yaml
+
 min_version("8.20")
+
+# Read config.yaml ourselves first: a YAML syntax error then names the file, line and column.
+load_yaml("config.yaml")
 
 
 configfile: "config.yaml"
