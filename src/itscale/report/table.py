@@ -68,7 +68,7 @@ _COLUMN_DOC: dict[str, str] = {
     "theory_grid": "the same estimator applied to the reference curve on the Monte Carlo grid: "
     "the DE theory, or the finite-size exact average in *_vs_finite_size rows",
     "z": "(value - reference) / se; reference = theory_grid if finite, else theory",
-    "units": "units of value, se, theory and theory_grid",
+    "units": "scale of value, se, theory and theory_grid (1: a pure number)",
     "source": "itscale function(s) that gave the theory value",
     "note": "how the row is computed",
 }
@@ -256,25 +256,34 @@ def _csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
 
 _FLOAT_COLUMNS = ("value", "se", "theory", "theory_grid", "z")
 
+#: What the float columns' CF units "1" mean: every quantity of the model is a pure number,
+#: and a row's ``units`` text names the scale its number is a multiple of (``2 sigma^2``).
+_SCALE_NOTE = "; a dimensionless number, in multiples of the row's units variable"
+
 
 def to_dataset(
     rows: Sequence[Mapping[str, Any]], attrs: Mapping[str, Any] | None = None
 ) -> xr.Dataset:
-    """The table as an xarray Dataset over a ``row`` dimension (strings and float64)."""
+    """The table as an xarray Dataset over a ``row`` dimension (text and float64).
+
+    CF-clean: every variable has a ``long_name``; the float columns and ``row`` have units
+    "1" (dimensionless; the per-row scale is the ``units`` text column); text columns are
+    written as fixed-width character arrays (:func:`write_table`).
+    """
     import xarray as xr
 
     data = {}
     for col in COLUMNS:
         values = [row[col] for row in rows]
+        attrs_col = {"long_name": _COLUMN_DOC[col]}
         if col in _FLOAT_COLUMNS:
             arr = np.asarray(values, dtype=np.float64)
+            attrs_col = {"long_name": _COLUMN_DOC[col] + _SCALE_NOTE, "units": "1"}
         else:
             arr = np.asarray(values, dtype=object).astype(str)
-        data[col] = xr.DataArray(arr, dims=("row",), attrs={"long_name": _COLUMN_DOC[col]})
-    for col in _FLOAT_COLUMNS:
-        data[col].attrs["units"] = "see the units variable"
+        data[col] = xr.DataArray(arr, dims=("row",), attrs=attrs_col)
     ds = xr.Dataset(data, coords={"row": np.arange(len(rows), dtype=np.int64)})
-    ds["row"].attrs["long_name"] = "row of figures/numbers.csv"
+    ds["row"].attrs.update(long_name="row of figures/numbers.csv", units="1")
     ds.attrs.update(
         {
             "title": "itscale key numbers of the paper figures with their theory values",
@@ -284,6 +293,18 @@ def to_dataset(
         }
     )
     return ds
+
+
+def _nc_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """NetCDF encoding of the table: floats without fill value, text as UTF-8 character
+    arrays with one ``<column>_strlen`` dimension each (no variable-length strings)."""
+    encoding: dict[str, dict[str, Any]] = {}
+    for name in ds.data_vars:
+        if name in _FLOAT_COLUMNS:
+            encoding[name] = {"_FillValue": None}
+        else:
+            encoding[name] = {"dtype": "S1", "char_dim_name": f"{name}_strlen"}
+    return encoding
 
 
 def write_table(
@@ -302,6 +323,6 @@ def write_table(
         Path(tmp).write_text(_csv_text(rows), encoding="utf-8")
     if nc_path is not None:
         ds = to_dataset(rows, attrs)
-        encoding = {col: {"_FillValue": None} for col in _FLOAT_COLUMNS}
+        encoding = _nc_encoding(ds)
         with atomic_output(nc_path) as tmp:
             ds.to_netcdf(tmp, mode="w", format="NETCDF4", engine="netcdf4", encoding=encoding)
