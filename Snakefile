@@ -1,4 +1,5 @@
 """itscale pipeline: data -> posterior -> Monte Carlo (+ finite-size) ; theory ; figures.
+Judge data (config judge_data): records -> judges (analysis) -> judge figures.
 
     snakemake --cores 2                      # every experiment in config.yaml
     snakemake --cores 2 -n                   # what would run, and why (dry run)
@@ -40,6 +41,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/posterior.smk"
 include: "workflow/rules/sampling.smk"
 include: "workflow/rules/theory.smk"
+include: "workflow/rules/judges.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/numbers.smk"
 

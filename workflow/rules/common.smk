@@ -68,7 +68,7 @@ def figure_modules(wildcards):
 
 def cached_figure(wildcards):
     """input: the rendered figure a publish job copies to figures/."""
-    return PLAN.experiments[wildcards.experiment].figure_path_for(wildcards.ext)
+    return PLAN.published(wildcards.experiment).figure_path_for(wildcards.ext)
 
 
 def figure_caption(wildcards):
@@ -80,7 +80,7 @@ def figure_caption(wildcards):
     if os.path.isfile(path):
         with open(path, encoding="utf-8") as fh:
             return fh.read()
-    exp = PLAN.experiments[wildcards.experiment]
+    exp = PLAN.published(wildcards.experiment)
     title = exp.figure_params["title"] or wildcards.experiment
     return f"{title} (figure kind ``{exp.kind}``)."
 

@@ -44,7 +44,7 @@ rule publish_figure:
         mem_mb=100,
         runtime=1,
     params:
-        key=lambda wildcards: PLAN.experiments[wildcards.experiment].figure_key,
+        key=lambda wildcards: PLAN.published(wildcards.experiment).figure_key,
         caption=figure_caption,
     shell:
         "cp {input:q} {output:q} 2> {log:q} && echo 'published {input} as {output}' >> {log:q}"

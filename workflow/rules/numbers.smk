@@ -1,12 +1,14 @@
 # Stage "numbers": the key numbers of every figure (k*, T*, c*, fitted exponents, the 1/k^2
 # coefficient, largest |MC - theory| / SE) with their theory values, as figures/numbers.csv and
-# its NetCDF mirror figures/numbers.nc. Reads every experiment's sampling and theory datasets.
+# its NetCDF mirror figures/numbers.nc. Reads every experiment's sampling and theory datasets,
+# and the analysis dataset of every judge-data experiment (best-of-k error, T*, expansion).
 
 
 rule numbers:
     input:
         sampling=[p for exp in PLAN.experiments.values() for p in exp.sampling_paths],
         theory=[p for exp in PLAN.experiments.values() for p in exp.theory],
+        judges=[jp.analysis for jp in PLAN.judges.values()],
         modules=numbers_modules(),
     output:
         csv=report(
@@ -26,5 +28,6 @@ rule numbers:
         runtime=30,
     params:
         experiments=PLAN.numbers_params(),
+        judge_data=PLAN.judge_numbers_params(),
     script:
         "../scripts/numbers_table.py"

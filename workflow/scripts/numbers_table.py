@@ -4,6 +4,7 @@ from itscale.pipeline.job import Job
 from itscale.pipeline.stages import numbers
 
 job = Job(snakemake, "numbers")  # noqa: F821 - injected by Snakemake
-experiments = job.smk.params.experiments
-numbers.write(numbers.build(experiments, job.log), experiments, *job.smk.output)
+experiments, judge_data = job.smk.params.experiments, job.smk.params.judge_data
+rows = numbers.build(experiments, job.log, judge_data)
+numbers.write(rows, experiments, *job.smk.output, judge_data=judge_data)
 job.done(*job.smk.output)

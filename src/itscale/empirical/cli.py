@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -123,19 +121,6 @@ def _print_tables(res: xr.Dataset, full: bool) -> None:
                       f"P(a better) = {float(res.fraction_better.sel(s)):.3f}")  # fmt: skip
 
 
-def _save_figure(res: xr.Dataset, path: Path) -> None:
-    from itscale.empirical.figure import plot_analysis
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        plot_analysis(res, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _run(args: argparse.Namespace) -> None:
     fmt = RecordFormat(
         layout=args.layout,
@@ -164,7 +149,9 @@ def _run(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_netcdf(res, out / "analysis.nc")
     if not args.no_figure:
-        _save_figure(res, out / "analysis.png")
+        from itscale.empirical.figure import plot_analysis
+
+        plot_analysis(res, out / "analysis.png")  # atomic, like write_netcdf
     print(f"# wrote {out / 'analysis.nc'}" + ("" if args.no_figure else " and analysis.png"))
 
 

@@ -13,6 +13,11 @@ theory          n, d, S, sigma, gamma, w_mean, w_std + k, T, c grids + hte_order
                 (the extra curves and optima the experiment's figure kind asks for; never
                 seed, replicates, n_test, block_size, trials, shards)
 figure          experiment, figure kind/title, plot_style, T_unit and the upstream paths
+records         source (records file path), layout, problem, candidate, quality,
+                quality_kind, score_fields, score_dict (every judge of the file is read)
+judges          records + judges, k, T, normalise, bootstrap, seed, level, k_ref,
+                drop_small_pools
+judge_figure    experiment, title, plot_style and the analysis path
 ==============  ==========================================================================
 
 Leaf module (standard library only): the Snakefile, every stage and the report import it.
@@ -46,6 +51,17 @@ GRID_KEYS: tuple[str, ...] = ("k", "T", "c")
 
 _DATA = ("seed", "replicates", "n", "d", "S", "sigma", "w_mean", "w_std", "n_test", "block_size")
 _POSTERIOR = (*_DATA, "gamma")
+_RECORDS = (
+    "source",
+    "layout",
+    "problem",
+    "candidate",
+    "quality",
+    "quality_kind",
+    "score_fields",
+    "score_dict",
+)
+_ANALYSIS = ("judges", "k", "T", "normalise", "bootstrap", "seed", "level", "k_ref")
 
 #: The parameters each stage's output depends on (and is keyed by).
 STAGE_PARAMS: dict[str, tuple[str, ...]] = {
@@ -54,6 +70,8 @@ STAGE_PARAMS: dict[str, tuple[str, ...]] = {
     "finite_size": (*_POSTERIOR, *GRID_KEYS),
     "sampling": (*_POSTERIOR, *GRID_KEYS, "trials", "shards"),
     "theory": (*MODEL_KEYS, *GRID_KEYS, "hte_order", "curves"),
+    "records": _RECORDS,
+    "judges": (*_RECORDS, *_ANALYSIS, "drop_small_pools"),
 }
 
 

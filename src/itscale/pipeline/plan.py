@@ -51,6 +51,10 @@ PATHS: dict[str, str] = {
     "publish_figure": "figures/{experiment}.{ext}",
     "numbers": "figures/numbers.csv",
     "numbers_nc": "figures/numbers.nc",
+    # judge-data experiments (itscale.pipeline.judge_data)
+    "records": "results/records/{key}/records.nc",
+    "judges": "results/judges/{key}/analysis.nc",
+    "judge_figure": "results/judge_figures/{key}/{experiment}.{ext}",
 }
 
 #: Log path pattern of every rule, one file per job.
@@ -64,6 +68,9 @@ LOGS: dict[str, str] = {
     "figure": "logs/figures/{key}/{experiment}.{ext}.log",
     "publish_figure": "logs/publish/{experiment}.{ext}.log",
     "numbers": "logs/numbers.log",
+    "records": "logs/records/{key}.log",
+    "judges": "logs/judges/{key}.log",
+    "judge_figure": "logs/judge_figures/{key}/{experiment}.{ext}.log",
 }
 
 #: Wildcard regular expressions shared by every rule.
@@ -212,6 +219,7 @@ class Plan:
     seed: int
     experiments: dict[str, ExperimentPlan] = field(default_factory=dict)
     params: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    judges: dict[str, Any] = field(default_factory=dict)  # name -> judge_data.JudgePlan
 
     def stage(self, stage: str, key: str) -> dict[str, Any]:
         """Resolved parameters of the ``stage`` job with content key ``key`` (a fresh copy)."""
@@ -254,8 +262,21 @@ class Plan:
 
     def targets(self) -> list[str]:
         """The published figures, ``figures/<experiment>.<ext>`` for every format, of every
-        experiment run."""
-        return [path for exp in self.experiments.values() for path in exp.publish_paths]
+        experiment and judge-data experiment run."""
+        published = [*self.experiments.values(), *self.judges.values()]
+        return [path for exp in published for path in exp.publish_paths]
+
+    def published(self, name: str) -> Any:
+        """The experiment or judge-data experiment publishing ``figures/<name>.<ext>``."""
+        if name in self.experiments:
+            return self.experiments[name]
+        if name in self.judges:
+            return self.judges[name]
+        raise KeyError(f"no experiment {name!r} in the current config (stale target?)")
+
+    def judge_numbers_params(self) -> dict[str, dict[str, str]]:
+        """Per judge-data experiment: name and analysis path (numbers table input)."""
+        return {name: jp.numbers_params() for name, jp in self.judges.items()}
 
     def resources(self, stage: str, key: str) -> dict[str, int]:
         """``mem_mb`` and ``runtime`` (minutes) of one job (see :func:`stage_resources`)."""
@@ -284,10 +305,12 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
     The theory job of each point also computes the curves and optima its figure kind asks
     for (``itscale.report.kinds.<kind>.theory_request``), so they enter its key.
     """
+    from itscale.pipeline.judge_data import add_judge_data
     from itscale.report.kinds import get_kind
 
     plan = Plan(seed=int(config["seed"]))
-    names = config.get("run") or list(config["experiments"])
+    run = config.get("run")
+    names = [n for n in run if n in config["experiments"]] if run else list(config["experiments"])
     style = dict(config["plot_style"])
     for name in names:
         exp = config["experiments"][name]
@@ -326,4 +349,6 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
             figure_params=fig_params,
             exts=figure_formats(style),
         )
+    judge_data = config.get("judge_data") or {}
+    add_judge_data(plan, config, [n for n in run if n in judge_data] if run else list(judge_data))
     return plan

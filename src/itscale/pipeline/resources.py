@@ -38,8 +38,10 @@ def stage_resources(stage: str, params: Mapping[str, Any]) -> dict[str, int]:
     at a pessimistic 2e7 elementary operations per second, times 5.
     """
     mb = 1024.0 * 1024.0
-    if stage == "figure":
+    if stage in ("figure", "judge_figure"):
         return {"mem_mb": 1000, "runtime": 10}
+    if stage in ("records", "judges"):
+        return _judge_resources(stage, params)
     n, d, reps = params["n"], params["d"], params.get("replicates", 1)
     n_test = params.get("n_test", 0)
     k_max = max(params["k"]) if "k" in params else 1
@@ -81,3 +83,14 @@ def stage_resources(stage: str, params: Mapping[str, Any]) -> dict[str, int]:
     mem_mb = int(math.ceil(BASE_MB + 3 * nbytes / mb))
     runtime = int(10 + math.ceil(5 * ops / 2e7 / 60))
     return {"mem_mb": mem_mb, "runtime": runtime}
+
+
+def _judge_resources(stage: str, params: Mapping[str, Any]) -> dict[str, int]:
+    """Judge-data stages: 1 GB for the records (any file of up to ~1e6 candidates); the
+    analysis adds its bootstrap arrays (resamples x judges x (k + judges) x T, a few copies)."""
+    if stage == "records":
+        return {"mem_mb": BASE_MB + 1000, "runtime": 10}
+    judges, n_T = len(params["judges"]), len(params["T"])
+    cells = judges * (len(params["k"]) + judges) * n_T
+    nbytes = 8 * params["bootstrap"] * cells * 4
+    return {"mem_mb": int(math.ceil(BASE_MB + 1000 + 3 * nbytes / 1024.0**2)), "runtime": 30}
