@@ -159,7 +159,7 @@ def block_normals(key: np.ndarray, rows: int, trials: int, k_max: int) -> np.nda
 # --------------------------------------------------------------------------------------------
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
 def _softmax_tile(y, e, a, inv_T, slots, out, work):
     """Prefix softmax estimates of every lane into ``out (nk, L)``; returns the number of lanes
     whose exponents exceeded ``_EXP_LIMIT`` (``work[2, l] > _EXP_LIMIT``: recompute those).
@@ -168,27 +168,30 @@ def _softmax_tile(y, e, a, inv_T, slots, out, work):
     slots: ``(k_max,)`` grid index of candidate count ``i + 1`` or -1; work: ``(4, L)``.
     """
     k_max, n_l = y.shape
+    ref, den, mx, num = work[0], work[1], work[2], work[3]
     for lane in range(n_l):
         d = y[0, lane] - a[lane]
-        work[0, lane] = d * d  # reference d_1^2
-        work[1, lane] = 0.0  # sum of weights
-        work[2, lane] = 0.0  # largest exponent
-        work[3, lane] = 0.0  # sum of weight * error
+        ref[lane] = d * d  # reference d_1^2
+        den[lane] = 0.0  # sum of weights
+        mx[lane] = 0.0  # largest exponent
+        num[lane] = 0.0  # sum of weight * error
     for i in range(k_max):
+        yi, ei = y[i], e[i]
         for lane in range(n_l):
-            d = y[i, lane] - a[lane]
-            x = (work[0, lane] - d * d) * inv_T
+            d = yi[lane] - a[lane]
+            x = (ref[lane] - d * d) * inv_T
             w = fast_exp(x)
-            work[1, lane] += w
-            work[3, lane] += w * e[i, lane]
-            work[2, lane] = max(work[2, lane], x)
+            den[lane] += w
+            num[lane] += w * ei[lane]
+            mx[lane] = max(mx[lane], x)
         j = slots[i]
         if j >= 0:
+            oj = out[j]
             for lane in range(n_l):
-                out[j, lane] = work[3, lane] / work[1, lane]
+                oj[lane] = num[lane] / den[lane]
     n_bad = 0
     for lane in range(n_l):
-        n_bad += (work[2, lane] > _EXP_LIMIT) or not math.isfinite(work[3, lane])
+        n_bad += (mx[lane] > _EXP_LIMIT) or not math.isfinite(num[lane])
     return n_bad
 
 
@@ -251,6 +254,15 @@ def _mean_tile(e, slots, out, work):
                 out[j, lane] = work[0, lane] / (i + 1)
 
 
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _add_lanes(out, lane_row, n_lanes, acc):
+    """``acc[row of lane] += out[lane]`` for the used lanes, in lane (= trial) order."""
+    for lane in range(n_lanes):
+        row = acc[lane_row[lane]]
+        for j in range(row.size):
+            row[j] += out[j, lane]
+
+
 # --------------------------------------------------------------------------------------------
 # Rows of a block
 # --------------------------------------------------------------------------------------------
@@ -279,28 +291,29 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
     out = np.empty((nk, n_l))
     a = np.empty(n_l)
     lane_row = np.empty(n_l, dtype=np.int64)
+    lane_m, lane_s, lane_t = np.empty(n_l), np.empty(n_l), np.empty(n_l)
     seq_end = row1 * trials
     for seq0 in range(row0 * trials, seq_end, n_l):
         n_lanes = min(n_l, seq_end - seq0)
         _draw_tile(key, seq0, n_lanes, z, words, states, aux)
         for lane in range(n_l):
-            lane_row[lane] = min(seq0 + lane, seq_end - 1) // trials
+            r = min(seq0 + lane, seq_end - 1) // trials
+            lane_row[lane] = r
+            lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
         for i in range(k_max):  # candidates y = m + s z and errors e = (y - mu_T)^2
+            zi, ei = z[i], e[i]
             for lane in range(n_l):
-                r = lane_row[lane]
-                y = m[r] + s[r] * z[i, lane]
-                z[i, lane] = y
-                b = y - mu_T[r]
-                e[i, lane] = b * b
+                y = lane_m[lane] + lane_s[lane] * zi[lane]
+                zi[lane] = y
+                b = y - lane_t[lane]
+                ei[lane] = b * b
         for t in range(nT):
             T = T_grid[t]
             if T == 0.0 and skip_T0:
                 continue
             for c in range(nc):
                 if math.isinf(T) and c > 0:
-                    for lane in range(n_lanes):
-                        for j in range(nk):
-                            acc[lane_row[lane], t, c, j] += out[j, lane]
+                    _add_lanes(out, lane_row, n_lanes, acc[:, t, c])
                     continue
                 for lane in range(n_l):
                     a[lane] = mu_R[c, lane_row[lane]]
@@ -312,9 +325,7 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
                     for lane in range(n_lanes):
                         if work[2, lane] > _EXP_LIMIT or not math.isfinite(work[3, lane]):
                             _softmax_lane(z, e, a[lane], T, slots, out, lane)
-                for lane in range(n_lanes):
-                    for j in range(nk):
-                        acc[lane_row[lane], t, c, j] += out[j, lane]
+                _add_lanes(out, lane_row, n_lanes, acc[:, t, c])
 
 
 def tile_bytes(lanes: int, k_max: int, nk: int) -> int:
