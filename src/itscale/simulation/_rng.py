@@ -42,6 +42,7 @@ __all__ = [
     "seed_state",
     "uniform",
     "uniform_open",
+    "xoshiro_step",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -79,9 +80,8 @@ def seed_state(key, counter, st):
 
 
 @numba.njit(nogil=True, inline="always", error_model="numpy")
-def next_u64(st):
-    """Next 64-bit output of xoshiro256** on state ``st`` ((4,) uint64, updated)."""
-    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+def xoshiro_step(s0, s1, s2, s3):
+    """One xoshiro256** step on the state words: ``(output, s0, s1, s2, s3)``."""
     result = _rotl(s1 * np.uint64(5), 7) * np.uint64(9)
     t = s1 << np.uint64(17)
     s2 ^= s0
@@ -89,8 +89,13 @@ def next_u64(st):
     s1 ^= s2
     s0 ^= s3
     s2 ^= t
-    s3 = _rotl(s3, 45)
-    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+    return result, s0, s1, s2, _rotl(s3, 45)
+
+
+@numba.njit(nogil=True, inline="always", error_model="numpy")
+def next_u64(st):
+    """Next 64-bit output of xoshiro256** on state ``st`` ((4,) uint64, updated)."""
+    result, st[0], st[1], st[2], st[3] = xoshiro_step(st[0], st[1], st[2], st[3])
     return result
 
 

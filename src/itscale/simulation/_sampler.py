@@ -29,7 +29,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from itscale.simulation._records import record_rows, slots_ge
-from itscale.simulation._rng import normal_finish, seed_state, zig_fast
+from itscale.simulation._rng import normal_finish, seed_state, xoshiro_step, zig_fast
 
 __all__ = [
     "LANES",
@@ -119,16 +119,9 @@ def _draw_tile(key, seq0, n_lanes, z, words, states, aux):
             states[w, lane] = aux[w]
     for i in range(k_max):
         for lane in range(n_l):
-            s0, s1, s2, s3 = states[0, lane], states[1, lane], states[2, lane], states[3, lane]
-            r = s1 * np.uint64(5)
-            r = ((r << np.uint64(7)) | (r >> np.uint64(57))) * np.uint64(9)
-            t = s1 << np.uint64(17)
-            s2 ^= s0
-            s3 ^= s1
-            s1 ^= s2
-            s0 ^= s3
-            s2 ^= t
-            s3 = (s3 << np.uint64(45)) | (s3 >> np.uint64(19))
+            r, s0, s1, s2, s3 = xoshiro_step(
+                states[0, lane], states[1, lane], states[2, lane], states[3, lane]
+            )
             states[0, lane], states[1, lane], states[2, lane], states[3, lane] = s0, s1, s2, s3
             x, ok = zig_fast(r)
             words[i, lane] = r
