@@ -183,7 +183,7 @@ def test_tiny_temperature_is_finite_and_approaches_best_of_k():
     m, s, mu_T = inputs(300, rng)
     stats = mc.run(
         m, s, mu_T, k_grid=[1, 2, 5, 20, 60], T_grid=[0.0, 1e-8, 1e-4], c_grid=[0.0, 0.5],
-        trials=8, seed=9, replicate=0, block_size=128, memory_budget=2**21,
+        trials=8, seed=9, replicate=0, block_size=128, memory_budget=2**21, best_of_k="plain",
     )  # fmt: skip
     mean, se = mc.summarise(stats)
     assert np.all(np.isfinite(mean)) and np.all(np.isfinite(se))
@@ -202,7 +202,7 @@ def test_engine_uses_the_documented_draws():
     T_grid = [0.0, 0.5, np.inf]
     stats = mc.simulate_block(
         m, s, mu_T, k_grid=k_grid, T_grid=T_grid, c_grid=[0.25], trials=4,
-        seed=8, replicate=1, block=5, memory_budget=6000,  # one input per chunk
+        seed=8, replicate=1, block=5, memory_budget=6000, best_of_k="plain",
     )  # fmt: skip
     z = mc.candidate_normals(seed=8, replicate=1, block=5, rows=9, trials=4, k_max=7)
     for t, T in enumerate(T_grid):
@@ -221,6 +221,7 @@ def test_summarise_matches_direct_mean_and_se():
     rng = np.random.default_rng(7)
     m, s, mu_T = inputs(250, rng)
     kw = dict(k_grid=[1, 4], T_grid=[0.0, np.inf], c_grid=[0.0], trials=3, seed=1, replicate=0)
+    kw["best_of_k"] = "plain"  # T = 0 on the documented draws
     stats = mc.run(m, s, mu_T, block_size=60, **kw)
     assert stats.blocks.tolist() == [0, 1, 2, 3, 4] and stats.count.tolist() == [60] * 4 + [10]
     per_input = []

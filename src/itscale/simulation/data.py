@@ -25,6 +25,7 @@ from itscale.validation import as_finite, as_nonnegative, as_positive, as_scalar
 
 __all__ = ["draw_teacher", "draw_test_inputs", "draw_training_set", "n_blocks"]
 
+
 def _as_int(x: object, name: str, minimum: int) -> int:
     """Python int >= minimum; whole-valued floats are accepted, bools are not."""
     if isinstance(x, bool | np.bool_):

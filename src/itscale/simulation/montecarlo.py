@@ -10,19 +10,24 @@ softmax taken over the first ``k`` candidates only. ``T = 0`` is best-of-k (the 
 to ``mu_R``, first one on ties) and ``T = inf`` is no selection (the plain mean of ``e``).
 
 Common random numbers
-    The standard normals of a block are drawn once, as one array of shape
-    ``(block_rows, trials, k_max)`` in C order from ``stream(seed, replicate, "candidates",
-    block)``, and reused for every ``k``, ``T`` and ``c``. Every ``k`` of the grid comes from one
-    pass of prefix reductions along the candidate axis.
+    Every (input, trial) sequence of a block draws its ``k_max`` standard normals from its own
+    stream, keyed by (seed, replicate, "candidates", block, sequence) (see
+    :mod:`itscale.simulation._rng`), and the compiled sampler (:mod:`itscale.simulation._sampler`)
+    reduces them at once for every ``k``, ``T`` and ``c``: one draw serves them all. At
+    ``T = 0`` the default ``best_of_k="records"`` samples the running minimum of
+    ``|y - mu_R|`` directly (:mod:`itscale.simulation._records`): the first candidate is the
+    same draw as at every other temperature, every ``k`` of one judge shares one record path,
+    but judges no longer share the later candidates. ``best_of_k="plain"`` draws all
+    candidates as at ``T > 0``. :func:`candidate_normals` returns the plain sampler's normals.
 
 Determinism
     ``block`` is the absolute index of a block of ``block_size`` consecutive test inputs, so a
     shard of inputs starting at input ``first_block * block_size`` reproduces the same numbers.
-    Inside a block the draws are generated in row-chunks whose size follows the memory budget;
-    since the normal generator is sequential, every chunking yields the same draws, and every
-    per-input value is computed elementwise, so chunking never changes a bit. Statistics are
-    kept *per block* and reduced in block order by :func:`summarise`, so the result is
-    bit-identical for any worker count, shard split or processing order.
+    Each sequence's value depends only on its key, and per-input sums run in trial order, so
+    neither the number of threads over the inputs of a block, nor the tile size the memory
+    budget sets, changes a bit. Statistics are kept *per block* and reduced in block order by
+    :func:`summarise`, so the result is bit-identical for any worker count, shard split or
+    processing order.
 
 Standard errors
     Per input, the estimate is first averaged over its trials; the per-input means are iid over
@@ -34,9 +39,10 @@ Standard errors
 Numerics for 0 < T < inf
     Weights are ``w_i = exp((d_1^2 - d_i^2) / T)`` with ``d_i = y_i - mu_R``: the first candidate
     has weight exactly 1, so every prefix sum is >= 1 and never underflows. The rare sequences
-    where a later weight overflows (only when ``(d_1^2 - min_i d_i^2) / T > ~700``, i.e. small
-    ``T / s^2``) are detected and recomputed with a running-maximum (online log-sum-exp) update,
-    which is stable for any ``T > 0``.
+    where a later weight could overflow (exponent above 600, only at small ``T / s^2``) are
+    recomputed with a running-maximum (online log-sum-exp) update, stable for any ``T > 0``.
+    The numpy prefix kernels below (:func:`prefix_estimates`) are the reference the compiled
+    sampler is tested against.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from itscale.model import judge_centre
-from itscale.simulation.streams import stream
+from itscale.simulation import _sampler
+from itscale.simulation._rng import block_key
 from itscale.validation import (
     FloatArray,
     IntArray,
@@ -81,7 +88,6 @@ DEFAULT_MEMORY_BUDGET = 512 * 2**20
 ExactFn = Callable[..., np.ndarray]
 """``exact_fn(k_grid, T, m, s, mu_T, mu_R) -> (n, len(k_grid))`` exact per-input error."""
 
-_TARGET_SEQUENCES = 16384  # (input, trial) sequences per chunk: keeps per-step buffers in cache
 _GROUP = 8  # candidates transformed per vectorised call (buffer of _GROUP x 2 x sequences)
 
 
@@ -188,6 +194,13 @@ def _check_grids(
     return k_arr, T_arr, c_arr
 
 
+def _check_best_of_k(best_of_k: Any) -> bool:
+    """True for the records sampler ("records"), False for the plain one ("plain")."""
+    if best_of_k not in ("records", "plain"):
+        raise ValueError(f"best_of_k must be 'records' or 'plain', got {best_of_k!r}")
+    return best_of_k == "records"
+
+
 def _check_memory_budget(memory_budget: Any) -> int:
     """Memory budget in bytes: a positive finite number."""
     budget = as_positive(memory_budget, "memory_budget")
@@ -206,11 +219,11 @@ def candidate_normals(
 ) -> FloatArray:
     """The standard normals of one block, shape ``(rows, trials, k_max)`` (reference helper).
 
-    Equal to ``stream(seed, replicate, "candidates", block).standard_normal((rows, trials,
-    k_max))``; the engine draws the same numbers in row-chunks.
+    Sequence ``row * trials + trial`` of the block's key; the engine draws the same numbers
+    (all of them for ``T > 0`` and for ``best_of_k="plain"``; the first ones at ``T = 0``).
     """
-    gen = stream(seed, replicate, "candidates", block)
-    return gen.standard_normal((rows, trials, k_max))
+    key = block_key(seed, replicate, "candidates", block)
+    return _sampler.block_normals(key, int(rows), int(trials), int(k_max))
 
 
 def _softmax_fast(
@@ -437,23 +450,19 @@ def _candidates(
 # --------------------------------------------------------------------------------------------
 
 
-def _bytes_per_sequence(k_max: int, nk: int) -> int:
-    """Peak working memory per (input, trial) sequence of a chunk, in bytes (upper estimate)."""
-    return 8 * (6 * k_max + 2 * _GROUP + 2 * nk + 16)
-
-
-def _chunk_rows(rows: int, trials: int, k_max: int, nk: int, n_grid: int, budget: int) -> int:
-    """Rows per chunk under ``budget`` bytes (block means counted as fixed); >= 1."""
+def _lanes(rows: int, k_max: int, nk: int, n_grid: int, threads: int, budget: int) -> int:
+    """Sequences per tile under ``budget`` bytes (block means counted as fixed); >= 1."""
     fixed = 8 * 2 * rows * n_grid
-    per_row = trials * _bytes_per_sequence(k_max, nk)
-    if fixed + per_row > budget:
+    lanes = _sampler.LANES
+    while lanes > 1 and fixed + threads * _sampler.tile_bytes(lanes, k_max, nk) > budget:
+        lanes //= 2
+    need = fixed + threads * _sampler.tile_bytes(lanes, k_max, nk)
+    if need > budget:
         raise ValueError(
             f"memory_budget={budget} bytes is too small: one block of {rows} inputs needs "
-            f"{fixed + per_row} bytes at least (reduce block_size, trials or the grids)"
+            f"{need} bytes at least (reduce block_size or the grids)"
         )
-    by_budget = (budget - fixed) // per_row
-    by_cache = max(1, _TARGET_SEQUENCES // trials)
-    return int(max(1, min(rows, by_budget, by_cache)))
+    return lanes
 
 
 def _block_means_sampled(
@@ -464,40 +473,20 @@ def _block_means_sampled(
     T_grid: FloatArray,
     c_grid: FloatArray,
     trials: int,
-    gen: np.random.Generator,
+    key: np.ndarray,
     budget: int,
+    records: bool,
+    threads: int,
 ) -> FloatArray:
     """Per-input trial means of the sampled estimator, shape ``(nT, nc, nk, rows)``."""
-    rows = m.size
-    k_max = int(k_grid[-1])
-    nT, nc, nk = T_grid.size, c_grid.size, k_grid.size
-    slots = _grid_slots(k_grid)
-    chunk = _chunk_rows(rows, trials, k_max, nk, nT * nc * nk, budget)
-    means = np.empty((nT, nc, nk, rows))
-    mu_R_rows = [judge_centre(mu_T, m, float(c)) for c in c_grid]
-    # workspace reused by every chunk (fresh large arrays would page-fault on first touch)
-    size = chunk * trials
-    z_buf = np.empty((chunk, trials, k_max))
-    y_buf, e_buf, out_buf = np.empty(k_max * size), np.empty(k_max * size), np.empty(nk * size)
-    for r0 in range(0, rows, chunk):
-        r1 = min(r0 + chunk, rows)
-        n_seq = (r1 - r0) * trials
-        z = z_buf[: r1 - r0]
-        gen.standard_normal(out=z)
-        y = y_buf[: k_max * n_seq].reshape(k_max, n_seq)
-        e = e_buf[: k_max * n_seq].reshape(k_max, n_seq)
-        _candidates(z, m[r0:r1], s[r0:r1], mu_T[r0:r1], y, e)
-        out = out_buf[: nk * n_seq].reshape(nk, n_seq)
-        for t, T in enumerate(T_grid.tolist()):
-            for ci in range(nc):
-                if math.isinf(T) and ci > 0:  # no selection: the same for every c
-                    means[t, ci, :, r0:r1] = means[t, 0, :, r0:r1]
-                    continue
-                mu_R = np.repeat(mu_R_rows[ci][r0:r1], trials)
-                _fill_prefix(y, e, mu_R, T, slots, out)
-                per_input = out.reshape(nk, r1 - r0, trials).sum(axis=-1)
-                np.divide(per_input, trials, out=means[t, ci, :, r0:r1])
-    return means
+    k_max, nk = int(k_grid[-1]), k_grid.size
+    n_thr = max(1, min(threads, m.size))
+    lanes = _lanes(m.size, k_max, nk, T_grid.size * c_grid.size * nk, n_thr, budget)
+    mu_R = np.stack([judge_centre(mu_T, m, float(c)) for c in c_grid])
+    return _sampler.block_means(
+        key, m, s, mu_T, mu_R, k_grid, T_grid, trials, records=records, lanes=lanes,
+        threads=n_thr,
+    )  # fmt: skip
 
 
 def _default_exact_fn() -> ExactFn:
@@ -555,6 +544,8 @@ def simulate_block(
     rao_blackwell: bool = False,
     exact_fn: ExactFn | None = None,
     memory_budget: float = DEFAULT_MEMORY_BUDGET,
+    best_of_k: str = "records",
+    threads: int = 1,
 ) -> Stats:
     """Statistics of one block of test inputs.
 
@@ -569,7 +560,10 @@ def simulate_block(
         rao_blackwell: if True, use ``exact_fn`` per input instead of sampled candidates.
         exact_fn: ``exact_fn(k_grid, T, m, s, mu_T, mu_R) -> (rows, nk)``; defaults to
             ``itscale.theory.selection.delta_exact_curves``.
-        memory_budget: bytes for the working arrays; sets the row-chunking only.
+        memory_budget: bytes for the working arrays; sets the tile size only.
+        best_of_k: ``"records"`` (sample the running minimum at ``T = 0`` directly) or
+            ``"plain"`` (draw every candidate); the same law, different draws.
+        threads: threads over the block's inputs (never changes a bit).
 
     Returns:
         :class:`Stats` with a single block.
@@ -585,10 +579,11 @@ def simulate_block(
         fn = exact_fn if exact_fn is not None else _default_exact_fn()
         means = _block_means_exact(m_arr, s_arr, t_arr, k_arr, T_arr, c_arr, fn)
     else:
-        gen = stream(seed_i, rep_i, "candidates", block_i)
+        key = block_key(seed_i, rep_i, "candidates", block_i)
         means = _block_means_sampled(
-            m_arr, s_arr, t_arr, k_arr, T_arr, c_arr, trials_i, gen, budget
-        )
+            m_arr, s_arr, t_arr, k_arr, T_arr, c_arr, trials_i, key, budget,
+            _check_best_of_k(best_of_k), _as_count(threads, "threads", 1),
+        )  # fmt: skip
     mean = means.sum(axis=-1) / m_arr.size
     dev = means - mean[..., None]
     m2 = (dev * dev).sum(axis=-1)
@@ -720,6 +715,8 @@ def run(
     memory_budget: float = DEFAULT_MEMORY_BUDGET,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    best_of_k: str = "records",
+    threads: int = 1,
 ) -> Stats:
     """Statistics over all given test inputs, split into blocks of ``block_size`` inputs.
 
@@ -729,8 +726,8 @@ def run(
 
     Args:
         m, s, mu_T: ``(n,)`` predictive mean, predictive standard deviation, teacher output.
-        k_grid, T_grid, c_grid, trials, seed, replicate, rao_blackwell, exact_fn: as in
-            :func:`simulate_block`.
+        k_grid, T_grid, c_grid, trials, seed, replicate, rao_blackwell, exact_fn, best_of_k,
+            threads: as in :func:`simulate_block` (``threads`` per worker).
         block_size: inputs per block (the last block may be shorter).
         first_block: absolute index of the first block.
         memory_budget: bytes per block computation (per worker); never changes results.
@@ -758,7 +755,10 @@ def run(
         rao_blackwell=bool(rao_blackwell),
         exact_fn=exact_fn,
         memory_budget=_check_memory_budget(memory_budget),
+        best_of_k=best_of_k,
+        threads=_as_count(threads, "threads", 1),
     )
+    _check_best_of_k(best_of_k)
     starts = list(range(0, m_arr.size, bs))
     jobs = [(fb + j, slice(a, a + bs)) for j, a in enumerate(starts)]
     results: list[Stats] = []

@@ -27,6 +27,7 @@ from itscale.validation import as_finite, as_positive, as_scalar
 
 __all__ = ["Posterior", "fit_posterior", "posterior_traces", "predictive"]
 
+
 class Posterior(NamedTuple):
     """Fitted BLR posterior.
 

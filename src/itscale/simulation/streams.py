@@ -21,6 +21,7 @@ PURPOSES: dict[str, int] = {
 
 __all__ = ["stream"]
 
+
 def stream(seed: int, replicate: int, purpose: str, block: int = 0) -> np.random.Generator:
     """Generator for one (seed, replicate, purpose, block) key; PCG64 bit generator."""
     if purpose not in PURPOSES:

@@ -1,0 +1,376 @@
+"""Fused compiled sampler: draw each trial's candidates and reduce them in one pass.
+
+For one block of test inputs, every (input, trial) *sequence* draws its ``k_max`` standard
+normals from its own xoshiro256** stream (:mod:`itscale.simulation._rng`, sequence number
+``2 (row * trials + trial)``; its ziggurat completions, rare, from sequence ``+1``) and
+reduces them at once, for every temperature and judge, into the per-input trial sums of the
+k-sample estimates. Nothing of size ``trials x k_max`` is kept beyond one tile of ``LANES``
+trials, which are processed side by side so the reductions run in SIMD lanes.
+
+* ``T = 0`` (plain best-of-k): running minimum of ``|y - mu_R|`` (first candidate on ties).
+* ``0 < T < inf``: prefix softmax sums with the first candidate as reference (weight exactly
+  1, so no prefix sum underflows), float64 accumulation; a sequence whose exponents exceed
+  ``_EXP_LIMIT`` is recomputed with a running-maximum (online log-sum-exp) pass.
+* ``T = inf``: running mean of the errors (the same for every judge).
+
+Common random numbers: the same normals serve every ``k``, ``T`` and ``c``. Results depend
+only on (key, row, trial), never on the number of threads or how rows are split.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+from itscale.simulation._records import record_rows, slots_ge
+from itscale.simulation._rng import normal_finish, seed_state, xoshiro_step, zig_fast
+
+__all__ = [
+    "LANES",
+    "block_means",
+    "block_normals",
+    "fast_exp",
+    "grid_slots",
+    "plain_rows",
+    "tile_bytes",
+]
+
+LANES = 64  # sequences per tile, processed side by side (at most; the memory budget may cut it)
+_EXP_LIMIT = 600.0  # softmax exponents above this take the running-maximum recomputation
+
+# exp(x) = 2^n exp(r), r = x - n ln 2 (Cody-Waite split of ln 2, fdlibm constants)
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_SHIFT = 6755399441055744.0  # 1.5 * 2^52: adding it rounds to an integer
+
+
+@intrinsic
+def _bits_to_float(typingctx, x):
+    """Reinterpret an int64's bits as a float64."""
+    if not isinstance(x, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@numba.njit(nogil=True, inline="always", error_model="numpy")
+def fast_exp(x):
+    """``exp(x)`` for ``x`` in [-708, 709] to about 1 ulp, branch-free (vectorisable).
+
+    Below -708 it returns ``exp(-708)`` (about 3e-308), above 709 ``exp(709)``; callers keep
+    their arguments in range. Taylor polynomial of degree 13 on ``|r| <= ln(2) / 2``
+    (truncation below 5e-18 relative).
+    """
+    x = min(max(x, -708.0), 709.0)
+    n = (x * _LOG2E + _SHIFT) - _SHIFT
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return p * _bits_to_float((np.int64(n) + 1023) << 52)
+
+
+def grid_slots(k_grid: np.ndarray) -> np.ndarray:
+    """``(k_max,)`` int64: ``j`` where candidate count ``i + 1 == k_grid[j]``, else -1."""
+    slots = np.full(int(k_grid[-1]), -1, dtype=np.int64)
+    slots[np.asarray(k_grid, dtype=np.int64) - 1] = np.arange(len(k_grid))
+    return slots
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing one tile of sequences
+# --------------------------------------------------------------------------------------------
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _draw_tile(key, seq0, n_lanes, z, words, states, aux):
+    """Normals of sequences ``seq0 .. seq0 + n_lanes - 1`` into ``z (k_max, L)``.
+
+    ``words (k_max, L)`` uint64, ``states (4, L)`` uint64 and ``aux (4,)`` uint64 are
+    workspaces. Lane ``l`` draws sequence ``seq0 + l``'s words in order (xoshiro256** in SIMD
+    lanes); the few that fail the ziggurat's fast step are completed afterwards, in candidate
+    order, from the sequence's auxiliary stream. Unused lanes hold finite junk.
+    """
+    k_max, n_l = z.shape
+    for lane in range(n_l):
+        seed_state(key, 2 * (seq0 + lane), aux)
+        for w in range(4):
+            states[w, lane] = aux[w]
+    for i in range(k_max):
+        for lane in range(n_l):
+            r, s0, s1, s2, s3 = xoshiro_step(
+                states[0, lane], states[1, lane], states[2, lane], states[3, lane]
+            )
+            states[0, lane], states[1, lane], states[2, lane], states[3, lane] = s0, s1, s2, s3
+            x, ok = zig_fast(r)
+            words[i, lane] = r
+            z[i, lane] = x if ok else math.nan
+    for lane in range(n_lanes):
+        have_aux = False
+        for i in range(k_max):
+            if math.isnan(z[i, lane]):
+                if not have_aux:
+                    seed_state(key, 2 * (seq0 + lane) + 1, aux)
+                    have_aux = True
+                z[i, lane] = normal_finish(aux, words[i, lane])
+
+
+def block_normals(key: np.ndarray, rows: int, trials: int, k_max: int) -> np.ndarray:
+    """Every normal of a block (reference helper), ``(rows, trials, k_max)``: sequence
+    ``row * trials + trial`` along the last axis."""
+    n_seq = rows * trials
+    z = np.empty((k_max, n_seq))
+    words = np.empty((k_max, n_seq), dtype=np.uint64)
+    states = np.empty((4, n_seq), dtype=np.uint64)
+    _draw_tile(np.asarray(key, np.uint64), 0, n_seq, z, words, states, np.empty(4, np.uint64))
+    return np.ascontiguousarray(z.T).reshape(rows, trials, k_max)
+
+
+# --------------------------------------------------------------------------------------------
+# Reductions of one tile (lanes innermost: SIMD over sequences)
+# --------------------------------------------------------------------------------------------
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", fastmath={"contract"})
+def _softmax_tile(y, e, a, inv_T, slots, out, work):
+    """Prefix softmax estimates of every lane into ``out (nk, L)``; returns the number of lanes
+    whose exponents exceeded ``_EXP_LIMIT`` (``work[2, l] > _EXP_LIMIT``: recompute those).
+
+    y, e: ``(k_max, L)`` candidates and errors; a: ``(L,)`` judge centres; inv_T = 1 / T;
+    slots: ``(k_max,)`` grid index of candidate count ``i + 1`` or -1; work: ``(4, L)``.
+    """
+    k_max, n_l = y.shape
+    ref, den, mx, num = work[0], work[1], work[2], work[3]
+    for lane in range(n_l):
+        d = y[0, lane] - a[lane]
+        ref[lane] = d * d  # reference d_1^2
+        den[lane] = 0.0  # sum of weights
+        mx[lane] = 0.0  # largest exponent
+        num[lane] = 0.0  # sum of weight * error
+    for i in range(k_max):
+        yi, ei = y[i], e[i]
+        for lane in range(n_l):
+            d = yi[lane] - a[lane]
+            x = (ref[lane] - d * d) * inv_T
+            w = fast_exp(x)
+            den[lane] += w
+            num[lane] += w * ei[lane]
+            mx[lane] = max(mx[lane], x)
+        j = slots[i]
+        if j >= 0:
+            oj = out[j]
+            for lane in range(n_l):
+                oj[lane] = num[lane] / den[lane]
+    n_bad = 0
+    for lane in range(n_l):
+        n_bad += (mx[lane] > _EXP_LIMIT) or not math.isfinite(num[lane])
+    return n_bad
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _softmax_lane(y, e, a, T, slots, out, lane):
+    """Running-maximum (online log-sum-exp) recomputation of one lane; stable for any T > 0."""
+    d = y[0, lane] - a
+    run_max = -(d * d) / T
+    den = 1.0
+    num = e[0, lane]
+    for i in range(y.shape[0]):
+        if i > 0:
+            d = y[i, lane] - a
+            logit = -(d * d) / T
+            if logit > run_max:
+                scale = math.exp(run_max - logit)
+                den = den * scale + 1.0
+                num = num * scale + e[i, lane]
+                run_max = logit
+            else:
+                w = math.exp(logit - run_max)
+                den += w
+                num += w * e[i, lane]
+        j = slots[i]
+        if j >= 0:
+            out[j, lane] = num / den
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _argmin_tile(y, e, a, slots, out, work):
+    """Best-of-k (T = 0) prefix estimates: error of the running argmin of ``|y - a|``."""
+    k_max, n_l = y.shape
+    for lane in range(n_l):
+        work[0, lane] = math.inf
+        work[1, lane] = 0.0
+    for i in range(k_max):
+        for lane in range(n_l):
+            d = abs(y[i, lane] - a[lane])
+            better = d < work[0, lane]
+            work[1, lane] = e[i, lane] if better else work[1, lane]
+            work[0, lane] = min(d, work[0, lane])
+        j = slots[i]
+        if j >= 0:
+            for lane in range(n_l):
+                out[j, lane] = work[1, lane]
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _mean_tile(e, slots, out, work):
+    """No selection (T = inf): running mean of the errors."""
+    k_max, n_l = e.shape
+    for lane in range(n_l):
+        work[0, lane] = 0.0
+    for i in range(k_max):
+        for lane in range(n_l):
+            work[0, lane] += e[i, lane]
+        j = slots[i]
+        if j >= 0:
+            for lane in range(n_l):
+                out[j, lane] = work[0, lane] / (i + 1)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _add_lanes(out, lane_row, n_lanes, acc):
+    """``acc[row of lane] += out[lane]`` for the used lanes, in lane (= trial) order."""
+    for lane in range(n_lanes):
+        row = acc[lane_row[lane]]
+        for j in range(row.size):
+            row[j] += out[j, lane]
+
+
+# --------------------------------------------------------------------------------------------
+# Rows of a block
+# --------------------------------------------------------------------------------------------
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0, n_l, acc):
+    """Trial sums of the k-sample estimates of rows ``row0 .. row1 - 1`` into ``acc``.
+
+    Args:
+        key: ``(4,)`` uint64 block key. m, s, mu_T: ``(rows,)``. mu_R: ``(nc, rows)`` judge
+            centres. T_grid: ``(nT,)``. slots: ``(k_max,)`` grid index per candidate count or
+            -1. trials: sequences per row. skip_T0: leave ``T = 0`` entries alone (the
+            records sampler fills them). n_l: sequences per tile (never changes results).
+        acc: ``(rows, nT, nc, nk)`` float64, zero on entry for these rows; receives the sums
+            over trials in trial order.
+    """
+    k_max = slots.size
+    nT, nc, nk = acc.shape[1:]
+    z = np.empty((k_max, n_l))
+    e = np.empty((k_max, n_l))
+    words = np.empty((k_max, n_l), dtype=np.uint64)
+    states = np.empty((4, n_l), dtype=np.uint64)
+    aux = np.empty(4, dtype=np.uint64)
+    work = np.empty((4, n_l))
+    out = np.empty((nk, n_l))
+    a = np.empty(n_l)
+    lane_row = np.empty(n_l, dtype=np.int64)
+    lane_m, lane_s, lane_t = np.empty(n_l), np.empty(n_l), np.empty(n_l)
+    seq_end = row1 * trials
+    for seq0 in range(row0 * trials, seq_end, n_l):
+        n_lanes = min(n_l, seq_end - seq0)
+        _draw_tile(key, seq0, n_lanes, z, words, states, aux)
+        for lane in range(n_l):
+            r = min(seq0 + lane, seq_end - 1) // trials
+            lane_row[lane] = r
+            lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
+        for i in range(k_max):  # candidates y = m + s z and errors e = (y - mu_T)^2
+            zi, ei = z[i], e[i]
+            for lane in range(n_l):
+                y = lane_m[lane] + lane_s[lane] * zi[lane]
+                zi[lane] = y
+                b = y - lane_t[lane]
+                ei[lane] = b * b
+        for t in range(nT):
+            T = T_grid[t]
+            if T == 0.0 and skip_T0:
+                continue
+            for c in range(nc):
+                if math.isinf(T) and c > 0:
+                    _add_lanes(out, lane_row, n_lanes, acc[:, t, c])
+                    continue
+                for lane in range(n_l):
+                    a[lane] = mu_R[c, lane_row[lane]]
+                if T == 0.0:
+                    _argmin_tile(z, e, a, slots, out, work)
+                elif math.isinf(T):
+                    _mean_tile(e, slots, out, work)
+                elif _softmax_tile(z, e, a, 1.0 / T, slots, out, work):
+                    for lane in range(n_lanes):
+                        if work[2, lane] > _EXP_LIMIT or not math.isfinite(work[3, lane]):
+                            _softmax_lane(z, e, a[lane], T, slots, out, lane)
+                _add_lanes(out, lane_row, n_lanes, acc[:, t, c])
+
+
+def tile_bytes(lanes: int, k_max: int, nk: int) -> int:
+    """Working memory of one thread's tile of ``lanes`` sequences, in bytes."""
+    return 8 * lanes * (3 * k_max + nk + 12) + 8 * 20 * (nk + 16)
+
+
+def block_means(
+    key: np.ndarray,
+    m: np.ndarray,
+    s: np.ndarray,
+    mu_T: np.ndarray,
+    mu_R: np.ndarray,
+    k_grid: np.ndarray,
+    T_grid: np.ndarray,
+    trials: int,
+    *,
+    records: bool = True,
+    lanes: int = LANES,
+    threads: int = 1,
+) -> np.ndarray:
+    """Per-input trial means of the sampled estimator, ``(nT, nc, nk, rows)`` (units of y^2).
+
+    Args:
+        key: ``(4,)`` uint64 block key (:func:`itscale.simulation._rng.block_key`).
+        m, s, mu_T: ``(rows,)`` predictive mean, standard deviation, teacher output.
+        mu_R: ``(nc, rows)`` judge centres. k_grid, T_grid: the grids.
+        records: best-of-k (``T = 0``) by the records sampler (else the plain one).
+        lanes: sequences per tile; threads: threads over rows. Neither changes a bit.
+    """
+    rows = m.size
+    nT, nc, nk = T_grid.size, mu_R.shape[0], k_grid.size
+    acc = np.zeros((rows, nT, nc, nk))
+    slots = grid_slots(k_grid)
+    zero_T = np.flatnonzero(T_grid == 0.0) if records else np.empty(0, dtype=np.int64)
+    plain = zero_T.size < nT
+    ge = slots_ge(k_grid)
+
+    def work(r0: int, r1: int) -> None:
+        if plain:
+            plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, r0, r1, records, lanes, acc)
+        for t in zero_T.tolist():
+            record_rows(key, m, s, mu_T, mu_R, ge, trials, t, r0, r1, acc)
+
+    n_thr = max(1, min(int(threads), rows))
+    edges = np.linspace(0, rows, n_thr + 1).astype(int).tolist()
+    if n_thr == 1:
+        work(0, rows)
+    else:
+        with ThreadPoolExecutor(max_workers=n_thr) as pool:
+            spans = zip(edges[:-1], edges[1:], strict=True)
+            for fut in [pool.submit(work, a, b) for a, b in spans]:
+                fut.result()
+    acc /= trials
+    return acc.transpose(1, 2, 3, 0)
