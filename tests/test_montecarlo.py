@@ -7,6 +7,7 @@ import pytest
 from scipy import integrate, special
 from scipy.stats import norm
 
+from itscale.simulation import _reference as ref
 from itscale.simulation import montecarlo as mc
 
 # ------------------------------------------------------------------------------------------
@@ -167,15 +168,15 @@ def test_robust_softmax_agrees_with_fast_path():
     y = rng.normal(size=(K, N))
     e = (y - 0.2) ** 2
     mu_R = rng.normal(size=N)
-    slots = mc._grid_slots(np.array([1, 2, 10, 40]))
+    slots = ref._grid_slots(np.array([1, 2, 10, 40]))
     fast = np.empty((4, N))
     robust = np.empty((4, N))
-    bad = mc._softmax_fast(y, e, mu_R, 1 / 0.7, slots, fast)
-    mc._softmax_robust(y, e, mu_R, 0.7, slots, robust)
+    bad = ref._softmax_fast(y, e, mu_R, 1 / 0.7, slots, fast)
+    ref._softmax_robust(y, e, mu_R, 0.7, slots, robust)
     assert not bad.any()
     np.testing.assert_allclose(fast, robust, rtol=1e-13)
     # at T / s^2 = 1e-4 most sequences overflow the fast path and take the robust one
-    assert mc._softmax_fast(y, e, mu_R, 1e4, slots, fast).mean() > 0.5
+    assert ref._softmax_fast(y, e, mu_R, 1e4, slots, fast).mean() > 0.5
 
 
 def test_tiny_temperature_is_finite_and_approaches_best_of_k():
@@ -352,6 +353,18 @@ def test_combine_rejects_duplicates_and_mismatch(det_inputs, reference_stats):
         mc.combine([reference_stats, other])
     with pytest.raises(ValueError, match="partials"):
         mc.combine([])
+
+
+def test_combine_refuses_to_mix_records_and_plain(det_inputs):
+    m, s, mu_T = det_inputs
+    kw = dict(k_grid=[1, 3], T_grid=[0.0], c_grid=[0.0], trials=2, seed=1, replicate=0)
+    rec = mc.simulate_block(m[:5], s[:5], mu_T[:5], block=0, **kw)
+    plain = mc.simulate_block(m[5:10], s[5:10], mu_T[5:10], block=1, best_of_k="plain", **kw)
+    assert (rec.best_of_k, plain.best_of_k) == ("records", "plain")
+    with pytest.raises(ValueError, match="best_of_k"):
+        mc.combine([rec, plain])
+    plain0 = mc.simulate_block(m[:5], s[:5], mu_T[:5], block=0, best_of_k="plain", **kw)
+    assert mc.combine([plain0, plain]).best_of_k == "plain"
 
 
 def test_seed_and_replicate_change_the_draws(det_inputs, reference_stats):

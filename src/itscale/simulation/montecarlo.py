@@ -41,15 +41,13 @@ Numerics for 0 < T < inf
     has weight exactly 1, so every prefix sum is >= 1 and never underflows. The rare sequences
     where a later weight could overflow (exponent above 600, only at small ``T / s^2``) are
     recomputed with a running-maximum (online log-sum-exp) update, stable for any ``T > 0``.
-    The numpy prefix kernels below (:func:`prefix_estimates`) are the reference the compiled
-    sampler is tested against.
+    The numpy prefix kernels of :mod:`itscale.simulation._reference` (:func:`prefix_estimates`)
+    are the reference the compiled sampler is tested against.
 """
 
 from __future__ import annotations
 
-import math
 import multiprocessing
-import operator
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -60,15 +58,16 @@ from numpy.typing import ArrayLike
 
 from itscale.model import judge_centre
 from itscale.simulation import _sampler
-from itscale.simulation._rng import block_key
-from itscale.validation import (
-    FloatArray,
-    IntArray,
-    as_finite,
-    as_int_k,
-    as_positive,
-    as_temperature,
+from itscale.simulation._checks import (
+    as_count,
+    check_best_of_k,
+    check_grids,
+    check_inputs,
+    check_memory_budget,
 )
+from itscale.simulation._reference import prefix_estimates
+from itscale.simulation._rng import block_key
+from itscale.validation import FloatArray, IntArray
 
 __all__ = [
     "DEFAULT_MEMORY_BUDGET",
@@ -87,9 +86,6 @@ DEFAULT_MEMORY_BUDGET = 512 * 2**20
 
 ExactFn = Callable[..., np.ndarray]
 """``exact_fn(k_grid, T, m, s, mu_T, mu_R) -> (n, len(k_grid))`` exact per-input error."""
-
-_GROUP = 8  # candidates transformed per vectorised call (buffer of _GROUP x 2 x sequences)
-
 
 # --------------------------------------------------------------------------------------------
 # Results container
@@ -114,6 +110,9 @@ class Stats:
             (units of ``y^2``).
         m2: ``(nb, nT, nc, nk)`` sum over the block's inputs of squared deviations of the
             per-input means from ``mean`` (units of ``y^4``).
+        best_of_k: the ``T = 0`` sampler, ``"records"`` or ``"plain"`` (same law, different
+            draws: :func:`combine` never mixes them; kept as given for the Rao-Blackwellised
+            estimator too).
     """
 
     k_grid: IntArray
@@ -127,6 +126,7 @@ class Stats:
     count: IntArray
     mean: FloatArray
     m2: FloatArray
+    best_of_k: str = "records"
 
     @property
     def n_inputs(self) -> int:
@@ -137,76 +137,6 @@ class Stats:
 # --------------------------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------------------------
-
-
-def _as_count(value: Any, name: str, minimum: int) -> int:
-    """Python int >= minimum (bools and non-integral values rejected)."""
-    if isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    try:
-        as_int = operator.index(value)
-    except TypeError:
-        if isinstance(value, float | np.floating) and float(value).is_integer():
-            as_int = int(value)
-        else:
-            raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
-    if as_int < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(as_int)
-
-
-def _check_inputs(
-    m: ArrayLike, s: ArrayLike, mu_T: ArrayLike
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """1-D float64 arrays of equal, non-zero length; s > 0."""
-    m_arr = as_finite(m, "m")
-    s_arr = as_positive(s, "s")
-    t_arr = as_finite(mu_T, "mu_T")
-    for name, arr in (("m", m_arr), ("s", s_arr), ("mu_T", t_arr)):
-        if arr.ndim != 1 or arr.size == 0:
-            raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
-    if not (m_arr.shape == s_arr.shape == t_arr.shape):
-        raise ValueError(
-            f"m, s and mu_T must have the same length, got {m_arr.size}, {s_arr.size}, {t_arr.size}"
-        )
-    return m_arr, s_arr, t_arr
-
-
-def _check_grids(
-    k_grid: ArrayLike, T_grid: ArrayLike, c_grid: ArrayLike
-) -> tuple[IntArray, FloatArray, FloatArray]:
-    """k_grid strictly increasing ints >= 1; T_grid >= 0 (inf allowed); c_grid finite."""
-    k_arr = as_int_k(k_grid, "k_grid")
-    if k_arr.ndim != 1 or k_arr.size == 0:
-        raise ValueError(f"k_grid must be a non-empty 1-D array, got shape {k_arr.shape}")
-    if (np.diff(k_arr) <= 0).any():
-        raise ValueError(f"k_grid must be strictly increasing, got {k_arr.tolist()}")
-    T_arr = as_temperature(T_grid, "T_grid")
-    if T_arr.ndim != 1 or T_arr.size == 0:
-        raise ValueError(f"T_grid must be a non-empty 1-D array, got shape {T_arr.shape}")
-    with np.errstate(over="ignore", divide="ignore"):
-        tiny = (T_arr > 0) & np.isinf(1.0 / T_arr)
-    if tiny.any():
-        raise ValueError(f"T_grid entries must be 0 or have a finite 1/T, got {T_arr[tiny]}")
-    c_arr = as_finite(c_grid, "c_grid")
-    if c_arr.ndim != 1 or c_arr.size == 0:
-        raise ValueError(f"c_grid must be a non-empty 1-D array, got shape {c_arr.shape}")
-    return k_arr, T_arr, c_arr
-
-
-def _check_best_of_k(best_of_k: Any) -> bool:
-    """True for the records sampler ("records"), False for the plain one ("plain")."""
-    if best_of_k not in ("records", "plain"):
-        raise ValueError(f"best_of_k must be 'records' or 'plain', got {best_of_k!r}")
-    return best_of_k == "records"
-
-
-def _check_memory_budget(memory_budget: Any) -> int:
-    """Memory budget in bytes: a positive finite number."""
-    budget = as_positive(memory_budget, "memory_budget")
-    if budget.ndim != 0:
-        raise ValueError(f"memory_budget must be a scalar number of bytes, got {memory_budget!r}")
-    return int(budget)
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,230 +154,6 @@ def candidate_normals(
     """
     key = block_key(seed, replicate, "candidates", block)
     return _sampler.block_normals(key, int(rows), int(trials), int(k_max))
-
-
-def _softmax_fast(
-    y: FloatArray,
-    e: FloatArray,
-    mu_R: FloatArray,
-    inv_T: float,
-    grid_slot: list[int],
-    out: FloatArray,
-) -> np.ndarray:
-    """Softmax prefix estimates with the first candidate as reference (weight exactly 1).
-
-    Args:
-        y, e: ``(K, N)`` candidates and their errors, candidate-major.
-        mu_R: ``(N,)`` judge centre per sequence.
-        inv_T: ``1 / T`` (finite, > 0).
-        grid_slot: length ``K``; ``grid_slot[i] = j`` if ``i + 1 == k_grid[j]`` else ``-1``.
-        out: ``(nk, N)`` receives the estimate for every ``k`` of the grid.
-
-    Returns:
-        ``(N,)`` boolean mask of sequences whose weights overflowed (their ``out`` is invalid).
-    """
-    K, N = y.shape
-    group = min(_GROUP, K)
-    buf = np.empty((group, 2, N))
-    acc = np.zeros((2, N))
-    ref = y[0] - mu_R
-    np.multiply(ref, ref, out=ref)  # d_1^2
-    with np.errstate(over="ignore", invalid="ignore"):
-        for g0 in range(0, K, group):
-            g1 = min(g0 + group, K)
-            w = buf[: g1 - g0, 0]
-            we = buf[: g1 - g0, 1]
-            np.subtract(y[g0:g1], mu_R, out=w)
-            np.multiply(w, w, out=w)
-            np.subtract(ref, w, out=w)
-            np.multiply(w, inv_T, out=w)
-            np.exp(w, out=w)
-            np.multiply(w, e[g0:g1], out=we)
-            for r in range(g1 - g0):
-                acc += buf[r]
-                j = grid_slot[g0 + r]
-                if j >= 0:
-                    np.divide(acc[1], acc[0], out=out[j])
-        return ~(np.isfinite(acc[0]) & np.isfinite(acc[1]))
-
-
-def _softmax_robust(
-    y: FloatArray,
-    e: FloatArray,
-    mu_R: FloatArray,
-    T: float,
-    grid_slot: list[int],
-    out: FloatArray,
-) -> None:
-    """Softmax prefix estimates by online log-sum-exp (running maximum); stable for any T > 0.
-
-    Shapes as in :func:`_softmax_fast`; fills ``out`` in place.
-    """
-    K, _ = y.shape
-    d = y[0] - mu_R
-    run_max = -(d * d) / T
-    den = np.ones_like(run_max)
-    num = e[0].copy()
-    if grid_slot[0] >= 0:
-        np.divide(num, den, out=out[grid_slot[0]])
-    for i in range(1, K):
-        d = y[i] - mu_R
-        logit = -(d * d) / T
-        new_max = np.maximum(run_max, logit)
-        scale = np.exp(run_max - new_max)
-        w = np.exp(logit - new_max)
-        den = den * scale + w
-        num = num * scale + w * e[i]
-        run_max = new_max
-        j = grid_slot[i]
-        if j >= 0:
-            np.divide(num, den, out=out[j])
-
-
-def _softmax_prefix(
-    y: FloatArray,
-    e: FloatArray,
-    mu_R: FloatArray,
-    T: float,
-    grid_slot: list[int],
-    out: FloatArray,
-) -> None:
-    """Finite-T prefix estimates: fast path, robust recomputation of overflowed sequences."""
-    bad = _softmax_fast(y, e, mu_R, 1.0 / T, grid_slot, out)
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        sub = np.empty((out.shape[0], idx.size))
-        _softmax_robust(y[:, idx], e[:, idx], mu_R[idx], T, grid_slot, sub)
-        out[:, idx] = sub
-
-
-def _argmin_prefix(
-    y: FloatArray, e: FloatArray, mu_R: FloatArray, grid_slot: list[int], out: FloatArray
-) -> None:
-    """Best-of-k (T = 0) prefix estimates: ``e`` of the running argmin of ``|y - mu_R|``.
-
-    Ties keep the earlier candidate (as ``np.argmin``). Shapes as in :func:`_softmax_fast`.
-    """
-    K, N = y.shape
-    group = min(_GROUP, K)
-    buf = np.empty((group, N))
-    best_d = np.full(N, np.inf)
-    best_e = np.zeros(N)
-    better = np.empty(N, dtype=bool)
-    for g0 in range(0, K, group):
-        g1 = min(g0 + group, K)
-        dist = buf[: g1 - g0]
-        np.subtract(y[g0:g1], mu_R, out=dist)
-        np.abs(dist, out=dist)
-        for r in range(g1 - g0):
-            np.less(dist[r], best_d, out=better)
-            np.putmask(best_e, better, e[g0 + r])
-            np.minimum(best_d, dist[r], out=best_d)
-            j = grid_slot[g0 + r]
-            if j >= 0:
-                out[j] = best_e
-
-
-def _mean_prefix(e: FloatArray, grid_slot: list[int], out: FloatArray) -> None:
-    """No selection (T = inf): running mean of ``e`` over the first k candidates."""
-    acc = np.zeros(e.shape[1])
-    for i in range(e.shape[0]):
-        acc += e[i]
-        j = grid_slot[i]
-        if j >= 0:
-            np.divide(acc, i + 1, out=out[j])
-
-
-def _grid_slots(k_grid: IntArray) -> list[int]:
-    """``slot[i] = j`` if candidate count ``i + 1`` is ``k_grid[j]``, else -1 (length k_max)."""
-    slots = [-1] * int(k_grid[-1])
-    for j, k in enumerate(k_grid.tolist()):
-        slots[k - 1] = j
-    return slots
-
-
-def _fill_prefix(
-    y: FloatArray,
-    e: FloatArray,
-    mu_R: FloatArray,
-    T: float,
-    grid_slot: list[int],
-    out: FloatArray,
-) -> None:
-    """Dispatch on T: ``out (nk, N)`` gets the k-sample estimates of every sequence."""
-    if T == 0.0:
-        _argmin_prefix(y, e, mu_R, grid_slot, out)
-    elif math.isinf(T):
-        _mean_prefix(e, grid_slot, out)
-    else:
-        _softmax_prefix(y, e, mu_R, T, grid_slot, out)
-
-
-def prefix_estimates(
-    z: ArrayLike,
-    m: ArrayLike,
-    s: ArrayLike,
-    mu_T: ArrayLike,
-    *,
-    k_grid: ArrayLike,
-    T: float,
-    c: float,
-) -> FloatArray:
-    """Per-trial k-sample estimates on given normals (the engine's kernel, for inspection).
-
-    Args:
-        z: ``(n, trials, k_max)`` standard normals; ``k_max >= max(k_grid)``.
-        m, s, mu_T: ``(n,)`` predictive mean, predictive standard deviation, teacher output.
-        k_grid: strictly increasing candidate counts.
-        T: temperature (0 = best-of-k, inf = no selection).
-        c: judge misspecification, ``mu_R = mu_T - c (m - mu_T)``.
-
-    Returns:
-        ``(n, trials, nk)``: ``sum_{i<=k} p_i (y_i - mu_T)^2`` per input, trial and ``k``, with
-        ``y = m + s z`` (units of ``y^2``).
-    """
-    m_arr, s_arr, t_arr = _check_inputs(m, s, mu_T)
-    k_arr, T_arr, c_arr = _check_grids(k_grid, [T], [c])
-    z_arr = as_finite(z, "z")
-    n = m_arr.size
-    if z_arr.ndim != 3 or z_arr.shape[0] != n or z_arr.shape[2] < k_arr[-1]:
-        raise ValueError(f"z must have shape (n, trials, >= max(k_grid)), got {z_arr.shape}")
-    k_max = int(k_arr[-1])
-    trials = z_arr.shape[1]
-    y, e = _candidates(z_arr[:, :, :k_max], m_arr, s_arr, t_arr)
-    mu_R = np.repeat(judge_centre(t_arr, m_arr, float(c_arr[0])), trials)
-    out = np.empty((k_arr.size, n * trials))
-    _fill_prefix(y, e, mu_R, float(T_arr[0]), _grid_slots(k_arr), out)
-    return out.reshape(k_arr.size, n, trials).transpose(1, 2, 0).copy()
-
-
-def _candidates(
-    z: FloatArray,
-    m: FloatArray,
-    s: FloatArray,
-    mu_T: FloatArray,
-    y: FloatArray | None = None,
-    e: FloatArray | None = None,
-) -> tuple[FloatArray, FloatArray]:
-    """Candidates ``y = m + s z`` and errors ``e = (y - mu_T)^2``, candidate-major ``(K, N)``.
-
-    ``z`` is ``(r, trials, K)``; sequence ``n = row * trials + trial``, ``N = r * trials``.
-    ``y`` and ``e`` are optional ``(K, N)`` output buffers.
-    """
-    r, trials, K = z.shape
-    zt = z.reshape(r * trials, K).T
-    y = np.empty((K, r * trials)) if y is None else y
-    e = np.empty((K, r * trials)) if e is None else e
-    np.multiply(np.repeat(s, trials), zt, out=y)
-    y += np.repeat(m, trials)
-    np.subtract(y, np.repeat(mu_T, trials), out=e)
-    np.multiply(e, e, out=e)
-    return y, e
-
-
-# --------------------------------------------------------------------------------------------
-# Blocks
-# --------------------------------------------------------------------------------------------
 
 
 def _lanes(rows: int, k_max: int, nk: int, n_grid: int, threads: int, budget: int) -> int:
@@ -568,37 +274,40 @@ def simulate_block(
     Returns:
         :class:`Stats` with a single block.
     """
-    m_arr, s_arr, t_arr = _check_inputs(m, s, mu_T)
-    k_arr, T_arr, c_arr = _check_grids(k_grid, T_grid, c_grid)
-    trials_i = _as_count(trials, "trials", 1)
-    seed_i = _as_count(seed, "seed", 0)
-    rep_i = _as_count(replicate, "replicate", 0)
-    block_i = _as_count(block, "block", 0)
-    budget = _check_memory_budget(memory_budget)
+    m_arr, s_arr, t_arr = check_inputs(m, s, mu_T)
+    k_arr, T_arr, c_arr = check_grids(k_grid, T_grid, c_grid)
+    check_best_of_k(best_of_k)
+    setup = dict(
+        k_grid=k_arr, T_grid=T_arr, c_grid=c_arr, trials=as_count(trials, "trials", 1),
+        seed=as_count(seed, "seed", 0), replicate=as_count(replicate, "replicate", 0),
+        estimator="rao_blackwell" if rao_blackwell else "sampled",
+        best_of_k=best_of_k,
+    )  # fmt: skip
+    block_i = as_count(block, "block", 0)
+    budget = check_memory_budget(memory_budget)
     if rao_blackwell:
         fn = exact_fn if exact_fn is not None else _default_exact_fn()
         means = _block_means_exact(m_arr, s_arr, t_arr, k_arr, T_arr, c_arr, fn)
     else:
-        key = block_key(seed_i, rep_i, "candidates", block_i)
+        key = block_key(setup["seed"], setup["replicate"], "candidates", block_i)
         means = _block_means_sampled(
-            m_arr, s_arr, t_arr, k_arr, T_arr, c_arr, trials_i, key, budget,
-            _check_best_of_k(best_of_k), _as_count(threads, "threads", 1),
+            m_arr, s_arr, t_arr, k_arr, T_arr, c_arr, setup["trials"], key, budget,
+            check_best_of_k(best_of_k), as_count(threads, "threads", 1),
         )  # fmt: skip
-    mean = means.sum(axis=-1) / m_arr.size
+    return _one_block(means, block_i, setup)
+
+
+def _one_block(means: FloatArray, block: int, setup: dict[str, Any]) -> Stats:
+    """:class:`Stats` of one block from its per-input means ``(nT, nc, nk, rows)``."""
+    rows = means.shape[-1]
+    mean = means.sum(axis=-1) / rows
     dev = means - mean[..., None]
-    m2 = (dev * dev).sum(axis=-1)
     return Stats(
-        k_grid=k_arr,
-        T_grid=T_arr,
-        c_grid=c_arr,
-        trials=trials_i,
-        seed=seed_i,
-        replicate=rep_i,
-        estimator="rao_blackwell" if rao_blackwell else "sampled",
-        blocks=np.array([block_i], dtype=np.int64),
-        count=np.array([m_arr.size], dtype=np.int64),
+        blocks=np.array([block], dtype=np.int64),
+        count=np.array([rows], dtype=np.int64),
         mean=mean[None],
-        m2=m2[None],
+        m2=(dev * dev).sum(axis=-1)[None],
+        **setup,
     )
 
 
@@ -616,6 +325,7 @@ def _same_setup(a: Stats, b: Stats) -> bool:
         and a.seed == b.seed
         and a.replicate == b.replicate
         and a.estimator == b.estimator
+        and a.best_of_k == b.best_of_k
     )
 
 
@@ -623,8 +333,8 @@ def combine(partials: Sequence[Stats]) -> Stats:
     """Union of per-block statistics, sorted by block index (order of ``partials`` irrelevant).
 
     Raises:
-        ValueError: if ``partials`` is empty, mixes grids/trials/seed/replicate/estimator, or
-            holds a block twice.
+        ValueError: if ``partials`` is empty, mixes grids/trials/seed/replicate/estimator/
+            best_of_k, or holds a block twice.
     """
     parts = list(partials)
     if not parts:
@@ -634,7 +344,8 @@ def combine(partials: Sequence[Stats]) -> Stats:
             raise ValueError(f"partials must hold Stats objects, got {type(p).__name__}")
         if not _same_setup(parts[0], p):
             raise ValueError(
-                "partials must share k_grid, T_grid, c_grid, trials, seed, replicate and estimator"
+                "partials must share k_grid, T_grid, c_grid, trials, seed, replicate, "
+                "estimator and best_of_k"
             )
     blocks = np.concatenate([p.blocks for p in parts])
     order = np.argsort(blocks, kind="stable")
@@ -655,6 +366,7 @@ def combine(partials: Sequence[Stats]) -> Stats:
         count=np.concatenate([p.count for p in parts])[order],
         mean=np.concatenate([p.mean for p in parts])[order],
         m2=np.concatenate([p.m2 for p in parts])[order],
+        best_of_k=first.best_of_k,
     )
 
 
@@ -738,45 +450,49 @@ def run(
     Returns:
         :class:`Stats` over the blocks, bit-identical for any ``workers``/``memory_budget``.
     """
-    m_arr, s_arr, t_arr = _check_inputs(m, s, mu_T)
-    k_arr, T_arr, c_arr = _check_grids(k_grid, T_grid, c_grid)
-    bs = _as_count(block_size, "block_size", 1)
-    fb = _as_count(first_block, "first_block", 0)
-    n_workers = _as_count(workers, "workers", 1)
+    m_arr, s_arr, t_arr = check_inputs(m, s, mu_T)
+    k_arr, T_arr, c_arr = check_grids(k_grid, T_grid, c_grid)
+    bs = as_count(block_size, "block_size", 1)
+    fb = as_count(first_block, "first_block", 0)
+    n_workers = as_count(workers, "workers", 1)
     if progress is not None and not callable(progress):
         raise ValueError(f"progress must be callable or None, got {progress!r}")
+    check_best_of_k(best_of_k)
     kwargs = dict(
-        k_grid=k_arr,
-        T_grid=T_arr,
-        c_grid=c_arr,
-        trials=_as_count(trials, "trials", 1),
-        seed=_as_count(seed, "seed", 0),
-        replicate=_as_count(replicate, "replicate", 0),
-        rao_blackwell=bool(rao_blackwell),
-        exact_fn=exact_fn,
-        memory_budget=_check_memory_budget(memory_budget),
-        best_of_k=best_of_k,
-        threads=_as_count(threads, "threads", 1),
-    )
-    _check_best_of_k(best_of_k)
-    starts = list(range(0, m_arr.size, bs))
+        k_grid=k_arr, T_grid=T_arr, c_grid=c_arr, trials=as_count(trials, "trials", 1),
+        seed=as_count(seed, "seed", 0), replicate=as_count(replicate, "replicate", 0),
+        rao_blackwell=bool(rao_blackwell), exact_fn=exact_fn, best_of_k=best_of_k,
+        memory_budget=check_memory_budget(memory_budget), threads=as_count(threads, "threads", 1),
+    )  # fmt: skip
+    starts = range(0, m_arr.size, bs)
     jobs = [(fb + j, slice(a, a + bs)) for j, a in enumerate(starts)]
+    return combine(_run_blocks((m_arr, s_arr, t_arr), jobs, kwargs, n_workers, progress))
+
+
+def _run_blocks(
+    arrays: tuple[FloatArray, FloatArray, FloatArray],
+    jobs: list[tuple[int, slice]],
+    kwargs: dict[str, Any],
+    n_workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> list[Stats]:
+    """:func:`simulate_block` of every ``(block, input slice)`` job, in-process or in a pool."""
     results: list[Stats] = []
     if n_workers == 1 or len(jobs) == 1:
         for done, (block, sl) in enumerate(jobs, start=1):
-            results.append(simulate_block(m_arr[sl], s_arr[sl], t_arr[sl], block=block, **kwargs))
+            results.append(simulate_block(*(a[sl] for a in arrays), block=block, **kwargs))
             if progress is not None:
                 progress(done, len(jobs))
-    else:
-        with ProcessPoolExecutor(
-            max_workers=min(n_workers, len(jobs)), mp_context=_pool_context()
-        ) as pool:
-            futures = [
-                pool.submit(simulate_block, m_arr[sl], s_arr[sl], t_arr[sl], block=block, **kwargs)
-                for block, sl in jobs
-            ]
-            for done, fut in enumerate(as_completed(futures), start=1):
-                results.append(fut.result())
-                if progress is not None:
-                    progress(done, len(jobs))
-    return combine(results)
+        return results
+    with ProcessPoolExecutor(
+        max_workers=min(n_workers, len(jobs)), mp_context=_pool_context()
+    ) as pool:
+        futures = [
+            pool.submit(simulate_block, *(a[sl] for a in arrays), block=block, **kwargs)
+            for block, sl in jobs
+        ]
+        for done, fut in enumerate(as_completed(futures), start=1):
+            results.append(fut.result())
+            if progress is not None:
+                progress(done, len(jobs))
+    return results
