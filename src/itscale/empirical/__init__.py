@@ -4,48 +4,49 @@ A researcher with K sampled answers per prompt, each with a quality (loss, or 0/
 and one or more judge scores, reads them with :func:`read_records`, and :func:`analyse` gives
 the error against k and T with bootstrap intervals, the empirical optima, and the
 high-temperature expansion with the temperature above which it holds.
+
+The names below are imported from their modules on first use, so a job that needs only one
+module (reading records, drawing the figure) does not load the compiled estimator.
 """
 
-from itscale.empirical.analysis import AnalysisConfig, analyse
-from itscale.empirical.expansion import delta_pool_hte, validity_threshold
-from itscale.empirical.pool import (
-    baseline_pool,
-    baseline_pool_problems,
-    delta_pool,
-    delta_pool_problems,
-    normalise_scores,
-    oracle_pool,
-    oracle_pool_problems,
-    pool_sizes,
-    pooled_sd,
-)
-from itscale.empirical.records import (
-    KGridError,
-    RecordError,
-    RecordFormat,
-    check_k_grid,
-    read_records,
-    write_netcdf,
-)
+from __future__ import annotations
 
-__all__ = [
-    "AnalysisConfig",
-    "KGridError",
-    "RecordError",
-    "RecordFormat",
-    "analyse",
-    "check_k_grid",
-    "delta_pool_hte",
-    "read_records",
-    "validity_threshold",
-    "write_netcdf",
-    "baseline_pool",
-    "baseline_pool_problems",
-    "delta_pool",
-    "delta_pool_problems",
-    "normalise_scores",
-    "oracle_pool",
-    "oracle_pool_problems",
-    "pool_sizes",
-    "pooled_sd",
-]
+import importlib
+
+#: public name -> the module of this package it is imported from on first use
+_EXPORTS: dict[str, str] = {
+    "AnalysisConfig": "analysis",
+    "analyse": "analysis",
+    "delta_pool_hte": "expansion",
+    "validity_threshold": "expansion",
+    "baseline_pool": "pool",
+    "baseline_pool_problems": "pool",
+    "delta_pool": "pool",
+    "delta_pool_problems": "pool",
+    "normalise_scores": "pool",
+    "oracle_pool": "pool",
+    "oracle_pool_problems": "pool",
+    "pool_sizes": "pool",
+    "pooled_sd": "pool",
+    "KGridError": "records",
+    "RecordError": "records",
+    "RecordFormat": "records",
+    "check_k_grid": "records",
+    "read_records": "records",
+    "write_netcdf": "records",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str):
+    """Import a public name from its module on first access."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
