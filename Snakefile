@@ -7,9 +7,9 @@ Judge data (config judge_data): records -> judges (analysis) -> judge figures.
 
 Every stage writes one NetCDF under results/<stage>/<key>/, where <key> hashes exactly the
 parameters that stage depends on (itscale.pipeline.params.STAGE_PARAMS): changing a parameter
-reruns only the stages that depend on it, and results for other parameter sets stay cached. The
-published figures are copied to figures/<experiment>.<ext>; figures/numbers.csv (and .nc)
-tabulates the key numbers of every figure with their theory values.
+reruns only the stages that depend on it, and results for other parameter sets stay cached. One
+last job (rule publish) copies every figure to figures/<experiment>.<ext> and the table of key
+numbers to figures/numbers.csv (and .nc), together, once all of them are rendered.
 """
 
 from snakemake.utils import min_version
@@ -31,7 +31,6 @@ include: "workflow/rules/common.smk"
 localrules:
     all,
     sampling,
-    publish_figure,
 
 
 report: "workflow/report/workflow.rst"
@@ -49,5 +48,4 @@ include: "workflow/rules/numbers.smk"
 rule all:
     default_target: True
     input:
-        PLAN.targets(),
-        rules.numbers.output,
+        rules.publish.output,

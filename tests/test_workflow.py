@@ -38,13 +38,45 @@ def _directive(block: str, name: str) -> list[str]:
 
 
 def test_rule_paths_equal_the_plan():
+    """Every rule spells out its plan path; the publish rule's outputs are the published
+    copies of Plan.publish_files() (PATHS["publish_*"]), written by that one job."""
     blocks = _rule_blocks()
     outputs = {name: _directive(block, "output") for name, block in blocks.items() if name != "all"}
-    expected = {name: [path] for name, path in PATHS.items() if name != "numbers_nc"}
+    published = [name for name in PATHS if name.startswith("publish_")]
+    expected = {
+        name: [path] for name, path in PATHS.items() if name not in ("numbers_nc", *published)
+    }
     expected["numbers"] = [PATHS["numbers"], PATHS["numbers_nc"]]
+    expected["publish"] = []  # published("targets"): not literal paths
     assert outputs == expected
+    assert re.search(r"^    output:\n        published\(\"targets\"\),\n", blocks["publish"], re.M)
     logs = {name: _directive(block, "log") for name, block in blocks.items() if name != "all"}
     assert logs == {name: [path] for name, path in LOGS.items()}
+
+
+def test_publish_files_pair_every_rendering_with_its_copy():
+    """One publish job copies every figure format and the numbers table: the pairs cover
+    Plan.targets() and both table files, and their sources are the rendering paths."""
+    from itscale.pipeline.plan import build_plan
+    from itscale.pipeline.schema import validate_config
+
+    config = yaml.safe_load((ROOT / "config" / "tiny.yaml").read_text())
+    plan = build_plan(validate_config(config, ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+    pairs = plan.publish_files()
+    targets = [target for _, target in pairs]
+    assert targets == [*plan.targets(), "figures/numbers.csv", "figures/numbers.nc"]
+    assert len(set(targets)) == len(targets)
+    for source, target in pairs[:-2]:
+        assert re.fullmatch(r"results/figures/[0-9a-f]{16}/" + re.escape(Path(target).name), source)
+    assert [source for source, _ in pairs[-2:]] == list(plan.numbers_paths())
+    assert re.fullmatch(r"results/numbers/[0-9a-f]{16}/numbers\.csv", pairs[-2][0])
+
+
+def test_no_rule_passes_a_caption_as_a_param():
+    """Report captions are files (report(caption=...)), not params the report would list."""
+    for name, block in _rule_blocks().items():
+        params = re.search(r"^    params:\n((?:        .*\n)+)", block, flags=re.M)
+        assert params is None or "caption" not in params.group(1), name
 
 
 def test_scripts_are_thin():

@@ -6,7 +6,7 @@
 import os
 
 from itscale.pipeline.modules import module_files
-from itscale.pipeline.plan import WILDCARDS, build_plan
+from itscale.pipeline.plan import PATHS, WILDCARDS, build_plan
 from itscale.pipeline.schema import validate_config
 
 # Validate before anything runs: a bad value stops here, naming the key and its allowed range.
@@ -66,23 +66,39 @@ def figure_modules(wildcards):
     return module_files(f"report.kinds.{kind}", "pipeline.stages.figure")
 
 
-def cached_figure(wildcards):
-    """input: the rendered figure a publish job copies to figures/."""
-    return PLAN.published(wildcards.experiment).figure_path_for(wildcards.ext)
-
-
-def figure_caption(wildcards):
-    """params: the report caption of a figure, workflow/report/<experiment>.rst, or a line
-    naming its kind."""
-    path = os.path.join(
-        workflow.basedir, "workflow", "report", f"{wildcards.experiment}.rst"
-    )
+def figure_caption(name):
+    """The report caption of a published figure: workflow/report/<name>.rst, or a generic one."""
+    path = os.path.join(workflow.basedir, "workflow", "report", f"{name}.rst")
     if os.path.isfile(path):
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    exp = PLAN.published(wildcards.experiment)
-    title = exp.figure_params["title"] or wildcards.experiment
-    return f"{title} (figure kind ``{exp.kind}``)."
+        return path
+    return os.path.join(workflow.basedir, "workflow", "report", "figure.rst")
+
+
+def published(which):
+    """input ("sources": the rendered files) or output ("targets": their copies in figures/,
+    with their report entries) of the one publish job, in the order of PLAN.publish_files().
+    """
+    pairs = PLAN.publish_files()
+    if which == "sources":
+        return [source for source, _ in pairs]
+    captions = os.path.join(workflow.basedir, "workflow", "report")
+    targets = []
+    for _, target in pairs:
+        name, ext = os.path.splitext(os.path.basename(target))
+        if target == PATHS["publish_numbers"]:
+            caption = os.path.join(captions, "numbers.rst")
+            target = report(target, caption=caption, category="Numbers")
+        elif target != PATHS["publish_numbers_nc"]:
+            labels = {"figure": name, "format": ext[1:]}
+            target = report(
+                target,
+                caption=figure_caption(name),
+                category="Figures",
+                subcategory=name,
+                labels=labels,
+            )
+        targets.append(target)
+    return targets
 
 
 def numbers_modules():

@@ -1,6 +1,8 @@
 # Stage "figures": one figure per experiment and format, drawn by its figure kind
 # (itscale.report.kinds.<kind>) into the cache results/figures/<key>/ (keyed by the
-# experiment's dataset paths and the plot style), then published as figures/<experiment>.<ext>.
+# experiment's dataset paths and the plot style). Stage "publish": one last job copies every
+# rendered figure and the numbers table into figures/ together, once all of them exist, so a
+# run that fails or is interrupted leaves figures/ as it was.
 
 
 rule figure:
@@ -24,27 +26,19 @@ rule figure:
         "../scripts/figure.py"
 
 
-rule publish_figure:
+rule publish:
     input:
-        cached_figure,
+        published("sources"),
     output:
-        report(
-            "figures/{experiment}.{ext}",
-            caption="../report/figure.rst",
-            category="Figures",
-            subcategory="{experiment}",
-            labels={"figure": "{experiment}", "format": "{ext}"},
-        ),
+        published("targets"),
     log:
-        "logs/publish/{experiment}.{ext}.log",
+        "logs/publish.log",
+    localrule: True
     conda:
         "../envs/itscale.yaml"
     threads: 1
     resources:
         mem_mb=100,
         runtime=1,
-    params:
-        key=lambda wildcards: PLAN.published(wildcards.experiment).figure_key,
-        caption=figure_caption,
-    shell:
-        "cp {input:q} {output:q} 2> {log:q} && echo 'published {input} as {output}' >> {log:q}"
+    script:
+        "../scripts/publish.py"

@@ -1,7 +1,9 @@
 # Stage "numbers": the key numbers of every figure (k*, T*, c*, fitted exponents, the 1/k^2
-# coefficient, largest |MC - theory| / SE) with their theory values, as figures/numbers.csv and
-# its NetCDF mirror figures/numbers.nc. Reads every experiment's sampling and theory datasets,
-# and the analysis dataset of every judge-data experiment (best-of-k error, T*, expansion).
+# coefficient, largest |MC - theory| / SE) with their theory values, as numbers.csv and its
+# NetCDF mirror numbers.nc under results/numbers/<key>/ (keyed by the dataset paths it reads),
+# published to figures/ with the figures by rule "publish". Reads every experiment's sampling
+# and theory datasets, and the analysis dataset of every judge-data experiment (best-of-k
+# error, T*, expansion).
 
 
 rule numbers:
@@ -11,14 +13,10 @@ rule numbers:
         judges=[jp.analysis for jp in PLAN.judges.values()],
         modules=numbers_modules(),
     output:
-        csv=report(
-            "figures/numbers.csv",
-            caption="../report/numbers.rst",
-            category="Numbers",
-        ),
-        nc="figures/numbers.nc",
+        csv="results/numbers/{key}/numbers.csv",
+        nc="results/numbers/{key}/numbers.nc",
     log:
-        "logs/numbers.log",
+        "logs/numbers/{key}.log",
     localrule: True
     conda:
         "../envs/itscale.yaml"

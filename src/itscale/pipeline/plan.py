@@ -48,9 +48,12 @@ PATHS: dict[str, str] = {
     "sampling": "results/sampling/{key}/sampling.nc",
     "theory": "results/theory/{key}/theory.nc",
     "figure": "results/figures/{key}/{experiment}.{ext}",
+    "numbers": "results/numbers/{key}/numbers.csv",
+    "numbers_nc": "results/numbers/{key}/numbers.nc",
+    # published copies, written together by the one job of rule "publish" (Plan.publish_files)
     "publish_figure": "figures/{experiment}.{ext}",
-    "numbers": "figures/numbers.csv",
-    "numbers_nc": "figures/numbers.nc",
+    "publish_numbers": "figures/numbers.csv",
+    "publish_numbers_nc": "figures/numbers.nc",
     # judge-data experiments (itscale.pipeline.judge_data)
     "records": "results/records/{key}/records.nc",
     "judges": "results/judges/{key}/analysis.nc",
@@ -66,8 +69,8 @@ LOGS: dict[str, str] = {
     "sampling": "logs/sampling/{key}/gather.log",
     "theory": "logs/theory/{key}.log",
     "figure": "logs/figures/{key}/{experiment}.{ext}.log",
-    "publish_figure": "logs/publish/{experiment}.{ext}.log",
-    "numbers": "logs/numbers.log",
+    "numbers": "logs/numbers/{key}.log",
+    "publish": "logs/publish.log",
     "records": "logs/records/{key}.log",
     "judges": "logs/judges/{key}.log",
     "judge_figure": "logs/judge_figures/{key}/{experiment}.{ext}.log",
@@ -277,6 +280,21 @@ class Plan:
     def judge_numbers_params(self) -> dict[str, dict[str, str]]:
         """Per judge-data experiment: name and analysis path (numbers table input)."""
         return {name: jp.numbers_params() for name, jp in self.judges.items()}
+
+    def numbers_paths(self) -> tuple[str, str]:
+        """The numbers table rendered under ``results/numbers/<key>/`` (CSV, NetCDF), keyed by
+        everything the numbers job reads (its experiments' dataset paths)."""
+        params = {"experiments": self.numbers_params(), "judge_data": self.judge_numbers_params()}
+        key = stage_key("numbers", params)
+        return PATHS["numbers"].format(key=key), PATHS["numbers_nc"].format(key=key)
+
+    def publish_files(self) -> list[tuple[str, str]]:
+        """(rendered, published) pairs the publish job copies together: every figure in every
+        format, then the numbers table (CSV, NetCDF)."""
+        owners = [*self.experiments.values(), *self.judges.values()]
+        pairs = [(o.figure_path_for(e), o.publish_path_for(e)) for o in owners for e in o.exts]
+        csv, nc = self.numbers_paths()
+        return [*pairs, (csv, PATHS["publish_numbers"]), (nc, PATHS["publish_numbers_nc"])]
 
     def resources(self, stage: str, key: str) -> dict[str, int]:
         """``mem_mb`` and ``runtime`` (minutes) of one job (see :func:`stage_resources`)."""

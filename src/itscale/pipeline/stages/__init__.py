@@ -16,6 +16,7 @@ sampling (gather)   :func:`itscale.pipeline.stages.sampling.gather`
 theory              :func:`itscale.pipeline.stages.theory.build`
 figure              :func:`itscale.pipeline.stages.figure.render`
 numbers             :func:`itscale.pipeline.stages.numbers.build`
+publish             :func:`itscale.pipeline.stages.publish.publish`
 ==================  =========================================================================
 
 This package imports none of its modules, so a rule's module inputs
