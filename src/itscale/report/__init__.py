@@ -3,7 +3,8 @@
 Modules: :mod:`~itscale.report.style` (palette, rcParams, figure creation, deterministic
 saving), :mod:`~itscale.report.draw` (drawing helpers shared by the kinds),
 :mod:`~itscale.report.summaries` (dataset reductions and fits shared by figures and table),
-:mod:`~itscale.report.table` (the numbers table), and :mod:`~itscale.report.kinds`, one
+:mod:`~itscale.report.table` (the numbers table), :mod:`~itscale.report.judges` (the
+judge-data experiments' rows of it), and :mod:`~itscale.report.kinds`, one
 module per figure kind (its size, theory request, plot and table rows) found by a registry.
 Nothing here computes theory: the theory stage writes every curve and optimum the figures
 show (one exception, documented in :mod:`~itscale.report.kinds.task_difficulty`).

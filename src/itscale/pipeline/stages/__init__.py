@@ -14,6 +14,9 @@ finite_size         :func:`itscale.pipeline.stages.finite_size.build`
 sampling (shard)    :func:`itscale.pipeline.stages.sampling.shard`
 sampling (gather)   :func:`itscale.pipeline.stages.sampling.gather`
 theory              :func:`itscale.pipeline.stages.theory.build`
+records             :func:`itscale.pipeline.stages.records.build` (judge data: ingest)
+judges              :func:`itscale.pipeline.stages.judges.build` (judge data: analysis)
+judge_figure        :func:`itscale.pipeline.stages.judge_figure.render`
 figure              :func:`itscale.pipeline.stages.figure.render`
 numbers             :func:`itscale.pipeline.stages.numbers.build`
 publish             :func:`itscale.pipeline.stages.publish.publish`
