@@ -107,3 +107,13 @@ def numbers_modules():
     return module_files(
         "pipeline.stages.numbers", *(f"report.kinds.{k}" for k in kinds)
     )
+
+
+def judge_source(wildcards):
+    """input: the records file a judge-data records job reads (relative to the work dir)."""
+    return PLAN.stage("records", wildcards.key)["source"]
+
+
+def judge_analysis(wildcards):
+    """input: the analysis dataset a judge-data figure job draws."""
+    return PLAN.stage("judge_figure", wildcards.key)["analysis"]

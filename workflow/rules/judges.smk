@@ -2,17 +2,8 @@
 # reads and checks the records file (keyed by its path and the record format, never by the
 # judge list); stage "judges" analyses it (keyed by the records parameters and every analysis
 # setting); "judge_figure" draws the two-panel figure in each format (keyed by the title, the
-# plot style and the analysis path), published as figures/<name>.<ext> by publish_figure.
-
-
-def judge_source(wildcards):
-    """input: the records file a records job reads (relative to the working directory)."""
-    return PLAN.stage("records", wildcards.key)["source"]
-
-
-def judge_analysis(wildcards):
-    """input: the analysis dataset a judge figure draws."""
-    return PLAN.stage("judge_figure", wildcards.key)["analysis"]
+# plot style and the analysis path), published to figures/ with the other figures. Input
+# helpers: judge_source, judge_analysis in common.smk.
 
 
 rule records:
