@@ -14,6 +14,7 @@ from pathlib import Path
 
 import netCDF4
 import pytest
+from test_workflow import POINT as WORKFLOW_POINT
 
 from itscale.pipeline.datasets import write_dataset
 from itscale.pipeline.stages import data, finite_size, posterior, sampling, theory
@@ -23,25 +24,7 @@ from itscale.report.kinds import get_kind
 cf_units = pytest.importorskip("cf_units", reason="cf-units is a test extra")
 
 ROOT = Path(__file__).resolve().parents[1]
-POINT = {
-    "seed": 3,
-    "replicates": 1,
-    "n": 40,
-    "d": 3,
-    "S": 1.0,
-    "sigma": 0.1,
-    "gamma": 1.0,
-    "w_mean": 0.0,
-    "w_std": 1.0,
-    "n_test": 8,
-    "block_size": 4,
-    "k": [1, 2, 4],
-    "T": [0.0],
-    "c": [0.0],
-    "trials": 2,
-    "shards": 1,
-    "hte_order": 3,
-}
+POINT = {**WORKFLOW_POINT, "n_test": 8, "T": [0.0], "c": [0.0], "shards": 1}
 
 
 def cf_problems(path: Path) -> list[str]:
