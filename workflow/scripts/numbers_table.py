@@ -1,4 +1,4 @@
-"""Stage "numbers" (itscale.pipeline.stages.numbers): figures/numbers.csv and numbers.nc."""
+"""Stage "numbers" (itscale.pipeline.stages.numbers): numbers.csv and numbers.nc."""
 
 from itscale.pipeline.job import Job
 from itscale.pipeline.stages import numbers

@@ -2,9 +2,10 @@
 
 Reads each experiment's sampling and theory datasets (in sweep order) and builds the rows of
 :mod:`itscale.report.table`, then appends the rows of every judge-data experiment read from
-its analysis dataset (:mod:`itscale.report.judges`); :func:`write` saves
-``figures/numbers.csv`` and its NetCDF mirror ``figures/numbers.nc``. Nothing time- or
-host-dependent is written, so a rerun on the same datasets gives byte-identical files.
+its analysis dataset (:mod:`itscale.report.judges`); :func:`write` saves ``numbers.csv``
+and its NetCDF mirror ``numbers.nc`` (the workflow: under ``results/numbers/<key>/``, then
+published to ``figures/`` with the figures). Nothing time- or host-dependent is written, so a
+rerun on the same datasets gives byte-identical files.
 """
 
 from __future__ import annotations
