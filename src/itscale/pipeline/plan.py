@@ -269,14 +269,6 @@ class Plan:
         published = [*self.experiments.values(), *self.judges.values()]
         return [path for exp in published for path in exp.publish_paths]
 
-    def published(self, name: str) -> Any:
-        """The experiment or judge-data experiment publishing ``figures/<name>.<ext>``."""
-        if name in self.experiments:
-            return self.experiments[name]
-        if name in self.judges:
-            return self.judges[name]
-        raise KeyError(f"no experiment {name!r} in the current config (stale target?)")
-
     def judge_numbers_params(self) -> dict[str, dict[str, str]]:
         """Per judge-data experiment: name and analysis path (numbers table input)."""
         return {name: jp.numbers_params() for name, jp in self.judges.items()}
