@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from itscale.model import Model
+from itscale.pipeline.stages import finite_size as finite_size_stage
 from itscale.pipeline.stages import theory as theory_stage
 from itscale.report import plotting, summaries
 from itscale.report import table as numbers
@@ -84,8 +86,11 @@ def build(kind: str):
     theory = theory_datasets(kind, [point_params(p, k, T, c) for p in points])
     sampling = [sampling_dataset(th, i) for i, th in enumerate(theory)] if simulated else []
     if kind == "task_difficulty":  # the last point carries the fitted training sets' rho
-        rho = float(theory[-1]["rho"])
-        sampling[-1]["rho_fitted"] = ("replicate", rho * np.array([0.7, 1.4]))
+        rho_fitted = float(theory[-1]["rho"]) * np.array([0.7, 1.4])
+        sampling[-1]["rho_fitted"] = ("replicate", rho_fitted)
+        axes = (np.asarray(T, dtype=float), np.asarray(c, dtype=float), np.asarray(k))
+        model = Model.from_params(points[-1])
+        sampling[-1].update(finite_size_stage.fitted_theory(model, rho_fitted, *axes))
     experiment = {"experiment": f"test_{kind}", "kind": kind, "title": kind, "T_unit": "two_sigma2"}
     return experiment, sampling, theory
 
@@ -228,21 +233,86 @@ def test_save_figure_rejects_unknown_format(tmp_path):
 
 
 def test_figures_and_table_evaluate_no_theory(datasets, tmp_path, monkeypatch):
-    """Figures and the numbers table read the theory stage's curves and optima; every theory
-    function refuses to run while they draw. The one exception is task_difficulty, whose DE
-    exponent at the simulated training sets' difficulties exists only after sampling."""
+    """Figures and the numbers table read the theory and finite-size stages' curves and
+    optima; every theory function (and the model's closed forms) refuses to run while they
+    draw and tabulate, for every kind."""
     import inspect
 
-    from itscale.theory import equivalents, expansions, selection
+    from itscale import model
+    from itscale.theory import (
+        bias_average,
+        equivalents,
+        expansions,
+        finite_size,
+        multiplier,
+        optima,
+        selection,
+    )
 
     def refuse(*args, **kwargs):
         raise AssertionError("theory evaluated outside the theory stage")
 
-    for module in (equivalents, expansions, selection):
+    modules = (bias_average, equivalents, expansions, finite_size, multiplier, optima, selection)
+    for module in (*modules, model):
         for name, _ in inspect.getmembers(module, inspect.isfunction):
             monkeypatch.setattr(module, name, refuse)
+    monkeypatch.setattr(model.Model, "summary", property(refuse))
     for kind, (experiment, sampling, theory) in datasets.items():
-        if kind == "task_difficulty":
-            continue
         plotting.render(kind, sampling, theory, tmp_path / kind, experiment=experiment, style=STYLE)
         assert numbers.experiment_rows(experiment, sampling, theory)
+    quantities = {r["quantity"] for r in numbers.experiment_rows(*datasets["task_difficulty"])}
+    assert "decay_exponent_replicate" in quantities
+
+
+def test_fitted_theory_at_the_de_difficulty_is_the_de_theory():
+    """At its own DE difficulty the rescaled teacher is the model's: delta_de_fitted equals the
+    DE error of the point; the asymptotic exponent is 2 min(1, 1/rho) (2 below rho = 1)."""
+    model = Model.from_params(MODEL)
+    T, c, k = np.array([0.0, 0.5]), np.array([0.0, 2.0]), np.array([1, 2, 8, 32])
+    rho = float(model.rho)
+    out = finite_size_stage.fitted_theory(model, [rho, 4.0, 0.5], T, c, k)
+    dims, de = out["delta_de_fitted"]
+    assert dims == ("replicate", "T", "c", "k") and de.shape == (3, 2, 2, 4)
+    assert np.allclose(de[0], theory_stage.delta_grid((T, c, k), model), rtol=1e-9, atol=0)
+    assert not np.allclose(de[1], de[0])  # a harder task: another curve
+    assert out["decay_exponent_fitted"][1].tolist() == [min(2.0, 2.0 / rho), 0.5, 2.0]
+
+
+def test_difficulty_curve_passes_through_the_point():
+    """The theory stage's difficulty curve at the point's own teacher norm is the point's DE
+    error and difficulty; rho grows in proportion to the teacher norm."""
+    p = point_params(MODEL, [1, 4, 16], [0.0], [0.0])
+    w = MODEL["w_mean"] ** 2 + MODEL["w_std"] ** 2
+    spec = {"w_norm2": {"start": w / 2, "stop": 2 * w, "num": 3}, "k": [4, 16], "T": 0, "c": 0}
+    th = theory_stage.build({**p, "curves": {"difficulty": spec}})
+    assert th["w_norm2_difficulty"].values == pytest.approx([w / 2, w, 2 * w], rel=1e-12)
+    rho = th["rho_difficulty"].values
+    assert rho == pytest.approx(float(th["rho"]) * np.array([0.5, 1.0, 2.0]), rel=1e-9)
+    de = th["delta_de_difficulty"].values[1]
+    assert de == pytest.approx(th["delta_de"].sel(T=0.0, c=0.0, k=[4, 16]).values, rel=1e-9)
+    assert th["decay_exponent_difficulty"].values.tolist() == [min(2.0, 2.0 / r) for r in rho]
+
+
+def test_plan_and_figure_kind_declarations_do_not_import_matplotlib():
+    """The Snakefile's imports, the job plan of the default config and every kind's
+    declarations (SIZE, theory_request, rows) load neither matplotlib nor the theory."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    code = """
+import sys, yaml
+from itscale.pipeline.modules import module_files
+from itscale.pipeline.plan import WILDCARDS, build_plan
+from itscale.pipeline.schema import validate_config
+from itscale.report.kinds import KINDS, get_kind
+config = yaml.safe_load(open("config.yaml"))
+validate_config(config, "workflow/schemas/config.schema.yaml")
+assert build_plan(config).experiments
+assert all(get_kind(kind).rows for kind in KINDS)
+print(sorted(m for m in sys.modules if m.startswith(("matplotlib", "itscale.theory", "numba"))))
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

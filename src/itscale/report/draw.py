@@ -4,7 +4,9 @@ Conventions: errors are shown as delta / sigma^2; Monte Carlo points (the sample
 averaged over replicates) carry +-1 Monte Carlo standard error; theory is drawn as lines on
 the theory stage's plotting grids. A thin dash-dotted line in the colour of each curve is the
 finite-size exact average for the simulated training sets (delta_fs), which the points must
-match within noise. Legends sit outside the axes so they never cover data.
+match within noise. Legends sit outside the axes so they never cover data. Every kind ends
+with :func:`finish` (symbol key, log-axis labels, legend). matplotlib is imported only inside
+the functions that draw.
 """
 
 from __future__ import annotations
@@ -13,25 +15,30 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from itscale.report import style
 from itscale.report.summaries import point_params
 
 if TYPE_CHECKING:
     import xarray as xr
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
 __all__ = [
     "GREY",
     "FS_LINE",
     "mc_points",
+    "sampled",
     "key_handles",
+    "line_handle",
+    "patch_handle",
+    "grey_level",
     "fs_line",
     "curve_handle",
     "legend",
+    "finish",
     "log_axis",
     "format_log_axes",
     "sci",
@@ -68,6 +75,32 @@ def mc_points(ax, x, y, se, colour, marker, st, *, log_y: bool = False, zorder: 
     )
 
 
+def sampled(ax, x, mean, se, fs, colour, marker, st, *, log_y: bool = False) -> None:
+    """The simulated training sets of one curve: their finite-size exact average (line) and
+    the Monte Carlo means with +-1 SE (points), on the Monte Carlo grid ``x``."""
+    fs_line(ax, x, fs, colour)
+    mc_points(ax, x, mean, se, colour, marker, st, log_y=log_y)
+
+
+def line_handle(**kwargs: Any) -> Line2D:
+    """A legend handle drawn as a line or marker (``Line2D`` keywords, no data)."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], **kwargs)
+
+
+def patch_handle(**kwargs: Any) -> Patch:
+    """A legend handle drawn as a filled patch (``Patch`` keywords)."""
+    from matplotlib.patches import Patch
+
+    return Patch(**kwargs)
+
+
+def grey_level(label: str) -> tuple[Line2D, str]:
+    """Legend entry of a grey dotted reference curve (a limit or a level)."""
+    return line_handle(color=GREY, ls=":"), label
+
+
 def key_handles(
     st,
     ax=None,
@@ -100,9 +133,7 @@ def key_handles(
                 ls="none",
             )
         else:
-            handle = Line2D(
-                [],
-                [],
+            handle = line_handle(
                 color="k",
                 marker="o",
                 mfc="white",
@@ -112,20 +143,16 @@ def key_handles(
             )
         out.append((handle, r"Monte Carlo ($\pm$1 SE)"))
     if fs:
-        out.append((Line2D([], [], color="k", **FS_LINE), "exact, same training sets"))
+        out.append((line_handle(color="k", **FS_LINE), "exact, same training sets"))
     if theory:
-        out.append((Line2D([], [], color="k", ls=st["theory_line_style"]), theory))
+        out.append((line_handle(color="k", ls=st["theory_line_style"]), theory))
     if hte:
-        out.append(
-            (
-                Line2D([], [], color="k", ls=st["hte_line_style"], lw=0.9),
-                "high-T expansion (3rd order)",
-            )
-        )
+        hte_handle = line_handle(color="k", ls=st["hte_line_style"], lw=0.9)
+        out.append((hte_handle, "high-T expansion (3rd order)"))
     if asymptote:
-        out.append((Line2D([], [], color="k", ls=st["asymptote_line_style"]), asymptote))
+        out.append((line_handle(color="k", ls=st["asymptote_line_style"]), asymptote))
     if star:
-        out.append((Line2D([], [], color="k", marker="*", ls="none", ms=7, mfc="k"), star))
+        out.append((line_handle(color="k", marker="*", ls="none", ms=7, mfc="k"), star))
     out.extend(extra)
     return out
 
@@ -136,9 +163,8 @@ def fs_line(ax, x, y, colour) -> None:
 
 
 def curve_handle(i: int, st) -> Line2D:
-    return Line2D(
-        [],
-        [],
+    """Legend handle of curve ``i``: its colour, its marker and the theory line style."""
+    return line_handle(
         color=style.colour(i),
         marker=style.marker(i),
         mfc="white",
@@ -162,9 +188,35 @@ def legend(fig: Figure, entries: Sequence[tuple[Any, str]], ncols: int) -> None:
         leg.remove()
 
 
+def finish(
+    fig: Figure,
+    entries: Sequence[tuple[Any, str]],
+    *,
+    ncols: int,
+    st=None,
+    ax=None,
+    simulated: bool | None = None,
+    **key: Any,
+) -> Figure:
+    """End a figure: the symbol key (:func:`key_handles` with ``st``, ``ax`` and ``key``, unless
+    ``st`` is None; ``simulated`` sets both its ``mc`` and ``fs``) after ``entries``, log-axis
+    labels (:func:`format_log_axes`) and the legend above the axes in at most ``ncols``
+    columns (:func:`legend`). Returns ``fig``."""
+    entries = list(entries)
+    if simulated is not None:
+        key = {"mc": simulated, "fs": simulated, **key}
+    if st is not None:
+        entries += key_handles(st, ax, **key)
+    format_log_axes(fig)
+    legend(fig, entries, ncols=ncols)
+    return fig
+
+
 def log_axis(ax, which: str = "x") -> None:
     """Log axis with plain-number major labels (1, 10, 100, 0.1) and unlabelled minor ticks;
     spans shorter than ~2 decades also get labels at 2 and 5."""
+    import matplotlib as mpl
+
     axis = ax.xaxis if which == "x" else ax.yaxis
     lo, hi = ax.get_xlim() if which == "x" else ax.get_ylim()
     if lo <= 0 or hi <= 0:
@@ -210,6 +262,7 @@ def sci(x: float) -> str:
 
 
 def curve_label(th: xr.Dataset, sweep: str | None) -> str:
+    """Legend label of a sweep point: the swept parameter's value (rho for the teacher)."""
     p = point_params(th)
     if sweep == "n":
         return rf"$n = {sci(float(p['n']))}$"
@@ -223,13 +276,16 @@ def curve_label(th: xr.Dataset, sweep: str | None) -> str:
 
 
 def panel_label(ax, text: str) -> None:
+    """Bold panel label, (a), (b), ..., at the top left."""
     ax.set_title(text, loc="left", fontweight="bold", pad=3)
 
 
 def star(ax, x, y, colour) -> None:
+    """An optimum, marked by a star in the curve's colour."""
     ax.plot([x], [y], marker="*", color=colour, ms=9, mec="k", mew=0.5, ls="none", zorder=5)
 
 
 def t_math(T: float, scale: float) -> str:
+    """Mathtext of a temperature, ``T/2sigma^2 = ...`` when ``scale`` is 2 sigma^2."""
     unit = r"T/2\sigma^2" if scale != 1.0 else "T"
     return rf"${unit} = {T / scale:g}$"

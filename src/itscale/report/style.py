@@ -4,7 +4,8 @@ Every figure kind draws with :func:`apply_style` (global rcParams, some of which
 the figure is saved), creates its figure with :func:`new_figure` at its own size in units of
 the style's (width, height), and is saved by :func:`save_figure` byte-deterministically (no
 dates, no software tag). Colours are the Okabe-Ito palette (colour-blind safe) and every curve
-also has its own marker.
+also has its own marker. matplotlib is imported only when a figure is made, so the job plan
+(which reads the figure kinds' declarations) never loads it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "OKABE_ITO",
@@ -27,6 +27,7 @@ __all__ = [
     "apply_style",
     "scaled_size",
     "new_figure",
+    "open_figure",
     "save_figure",
     "colour",
     "marker",
@@ -84,6 +85,8 @@ def apply_style(style: Mapping[str, Any] | None = None) -> dict[str, Any]:
     Global on purpose: some parameters (pdf.fonttype, svg.hashsalt) are read when the figure
     is saved, after the plot function returned.
     """
+    import matplotlib as mpl
+
     st = resolve_style(style)
     fs = float(st["font_size"])
     mpl.rcParams.update(
@@ -132,10 +135,25 @@ def scaled_size(
 
 def new_figure(size: tuple[float, float], st: Mapping[str, Any]) -> Figure:
     """A constrained-layout figure of ``size`` (units of the style's width, height), no pyplot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=scaled_size(size, st), dpi=int(st["dpi"]), layout="constrained")
     FigureCanvasAgg(fig)  # a canvas that can measure text (legend fitting), without pyplot
     fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02, wspace=0.04, hspace=0.04)
     return fig
+
+
+def open_figure(
+    size: tuple[float, float], style: Mapping[str, Any] | None, *args: Any, **kwargs: Any
+) -> tuple[dict[str, Any], Figure, Any]:
+    """Apply the style and make a figure of ``size`` with ``fig.subplots(*args, **kwargs)``.
+
+    Returns (resolved style, figure, axes): how every figure kind starts drawing.
+    """
+    st = apply_style(style)
+    fig = new_figure(size, st)
+    return st, fig, fig.subplots(*args, **kwargs)
 
 
 def save_figure(
@@ -149,6 +167,8 @@ def save_figure(
     No creation dates or software versions are written (:data:`SAVE_METADATA`); files are
     written to a temporary name and renamed into place. Returns the paths written.
     """
+    import matplotlib as mpl
+
     from itscale.pipeline.datasets import atomic_output
 
     paths = []

@@ -2,8 +2,11 @@
 
 From the pipeline's datasets of one experiment (``sampling`` and ``theory``, one per sweep
 point): the replicate average of a Monte Carlo estimator and its standard error
-(:func:`mc_summary`), which model parameter a sweep varies (:func:`sweep_parameter`), the
-theory stage's plotting-grid curves (:func:`fine_curves`), and elementary estimators applied
+(:func:`mc_summary`, and with the finite-size average as :class:`Sampled`; everything a
+figure of one point reads as :class:`Point`), which model
+parameter a sweep varies (:func:`sweep_parameter`), the theory stage's plotting-grid curves
+(:func:`fine_curves`), the range of the values a figure shows (:func:`value_range`), and
+elementary estimators applied
 alike to Monte Carlo and theory values: a least-squares power-law fit
 (:func:`fit_power_law`), a weighted mean of k^2 delta (:func:`coefficient`) and the minimum
 of a sampled curve (:func:`curve_minimum`). :func:`fine_k` and :func:`select_tc` choose the
@@ -26,7 +29,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,8 +45,11 @@ __all__ = [
     "t_scale",
     "sweep_parameter",
     "mc_summary",
-    "mc",
-    "fs",
+    "Sampled",
+    "sampled",
+    "Point",
+    "point",
+    "value_range",
     "fine_k",
     "select_tc",
     "fine_curves",
@@ -98,18 +105,64 @@ def mc_summary(sampling: xr.Dataset, estimator: str = "mc") -> tuple[xr.DataArra
     return val.mean("replicate"), np.sqrt(np.square(se).sum("replicate")) / reps
 
 
-def mc(sampling: Sequence[xr.Dataset], i: int):
-    """(mean, se) of the sampled estimator of point i over (T, c, k), or None (theory only)."""
-    if not sampling:
-        return None
-    return mc_summary(sampling[i], "mc")
+@dataclass(frozen=True)
+class Sampled:
+    """The simulated training sets of one sweep point over (T, c, k), units of y^2: the
+    replicate mean of the sampled estimator and its Monte Carlo SE (:func:`mc_summary`), and
+    the replicate mean of the finite-size exact average."""
+
+    mean: xr.DataArray
+    se: xr.DataArray
+    fs: xr.DataArray
+
+    @classmethod
+    def of(cls, sampling: xr.Dataset) -> Sampled:
+        """From one sampling dataset."""
+        mean, se = mc_summary(sampling, "mc")
+        return cls(mean, se, sampling["delta_fs"].mean("replicate"))
+
+    def at(self, scale: float = 1.0, **sel: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mean, se, fs) as arrays at ``sel`` (labels, e.g. ``T=..., c=...``), / ``scale``."""
+        return tuple(v.sel(**sel).values / scale for v in (self.mean, self.se, self.fs))
 
 
-def fs(sampling: Sequence[xr.Dataset], i: int):
-    """Finite-size exact average of point i, replicate mean over (T, c, k), or None."""
-    if not sampling:
-        return None
-    return sampling[i]["delta_fs"].mean("replicate")
+def sampled(sampling: Sequence[xr.Dataset], i: int) -> Sampled | None:
+    """:class:`Sampled` of point ``i``, or None for a theory-only experiment."""
+    return Sampled.of(sampling[i]) if sampling else None
+
+
+@dataclass(frozen=True)
+class Point:
+    """One sweep point as a figure draws it: its theory dataset ``th``, sigma^2 (y^2), the
+    divisor and axis label of temperatures (:func:`t_scale`), the theory stage's
+    plotting-grid ``curves`` (:func:`fine_curves`) and its simulated training sets ``smp``
+    (None for a theory-only experiment)."""
+
+    th: xr.Dataset
+    sigma2: float
+    scale: float
+    t_label: str
+    curves: xr.Dataset
+    smp: Sampled | None
+
+
+def point(
+    sampling: Sequence[xr.Dataset],
+    theory: Sequence[xr.Dataset],
+    experiment: Mapping[str, Any] | None,
+    i: int = 0,
+) -> Point:
+    """:class:`Point` of sweep point ``i`` of an experiment (temperatures labelled as it asks)."""
+    th = theory[i]
+    sigma2 = float(th["sigma2"])
+    scale, t_label = t_scale(experiment, sigma2)
+    return Point(th, sigma2, scale, t_label, fine_curves(th), sampled(sampling, i))
+
+
+def value_range(values: Iterable[Any]) -> tuple[float, float]:
+    """(min, max) over every element of ``values`` (arrays of any shape), NaN ignored."""
+    flat = np.concatenate([np.ravel(v) for v in values])
+    return float(np.nanmin(flat)), float(np.nanmax(flat))
 
 
 def fine_k(k_min: int, k_max: int, num: int = 120) -> np.ndarray:

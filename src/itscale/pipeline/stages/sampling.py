@@ -32,6 +32,9 @@ ESTIMATORS: tuple[tuple[str, str, str], ...] = (
     ("rb", "rao_blackwell", "delta_rb"),
 )
 
+#: Variables of the finite-size dataset about the fitted training sets, copied by gather.
+_FITTED = ("s2_fitted", "V_fitted", "rho_fitted", "delta_de_fitted", "decay_exponent_fitted")
+
 
 def _grids(p: Mapping[str, Any]) -> dict[str, np.ndarray]:
     return {
@@ -72,35 +75,8 @@ def shard(
     for rep in range(p["replicates"]):
         sel = posterior.isel(replicate=rep, test_input=slice(lo, hi))
         for est, estimator, _ in ESTIMATORS:
-            t0 = time.perf_counter()
-
-            def progress(done, total, rep=rep, est=est, t0=t0):
-                log.info(
-                    "replicate %d, %s estimator: block %d/%d (%.1f s)",
-                    *(rep, est, done, total, time.perf_counter() - t0),
-                )
-
-            stats = montecarlo.run(
-                sel["m"].values,
-                sel["s"].values,
-                sel["mu_T"].values,
-                k_grid=p["k"],
-                T_grid=p["T"],
-                c_grid=p["c"],
-                trials=p["trials"],
-                seed=p["seed"],
-                replicate=rep,
-                block_size=p["block_size"],
-                first_block=blocks[0],
-                rao_blackwell=estimator == "rao_blackwell",
-                memory_budget=budget,
-                workers=workers,
-                progress=progress,
-            )
-            if list(stats.blocks) != blocks:
-                raise RuntimeError(
-                    f"engine returned blocks {stats.blocks.tolist()}, expected {blocks}"
-                )
+            engine = {"memory_budget": budget, "workers": workers}
+            stats = _run(sel, p, blocks, rep, (est, estimator), engine, log)
             count = stats.count
             out.setdefault(f"{est}_mean", []).append(stats.mean)
             out.setdefault(f"{est}_m2", []).append(stats.m2)
@@ -119,6 +95,48 @@ def shard(
     ds["count"] = ("block", np.asarray(count, dtype=np.int64))
     ds.attrs["shard"] = index
     return annotate(ds)
+
+
+def _run(
+    sel: xr.Dataset,
+    p: Mapping[str, Any],
+    blocks: list[int],
+    rep: int,
+    estimator: tuple[str, str],
+    engine: Mapping[str, Any],
+    log: logging.Logger,
+) -> montecarlo.Stats:
+    """The engine on one replicate's predictive arrays ``sel`` (m, s, mu_T over this shard's
+    test inputs) for one ``estimator`` (short name, montecarlo name), logging progress per
+    block; ``engine``: memory_budget and workers. Checks it returned exactly ``blocks``."""
+    est, name = estimator
+    t0 = time.perf_counter()
+
+    def progress(done, total):
+        log.info(
+            "replicate %d, %s estimator: block %d/%d (%.1f s)",
+            *(rep, est, done, total, time.perf_counter() - t0),
+        )
+
+    stats = montecarlo.run(
+        sel["m"].values,
+        sel["s"].values,
+        sel["mu_T"].values,
+        k_grid=p["k"],
+        T_grid=p["T"],
+        c_grid=p["c"],
+        trials=p["trials"],
+        seed=p["seed"],
+        replicate=rep,
+        block_size=p["block_size"],
+        first_block=blocks[0],
+        rao_blackwell=name == "rao_blackwell",
+        progress=progress,
+        **engine,
+    )
+    if list(stats.blocks) != blocks:
+        raise RuntimeError(f"engine returned blocks {stats.blocks.tolist()}, expected {blocks}")
+    return stats
 
 
 def _combined(
@@ -158,8 +176,9 @@ def gather(
 
     Variables (replicate, T, c, k), units of y^2: delta_mc, delta_mc_se (sampled estimator),
     delta_rb, delta_rb_se (Rao-Blackwellised), delta_fs (finite-size exact average); the
-    fitted training sets' s2_fitted, V_fitted, rho_fitted (replicate); scalars sigma2 and
-    n_samples (test inputs x trials per replicate).
+    fitted training sets' s2_fitted, V_fitted, rho_fitted, decay_exponent_fitted (replicate)
+    and delta_de_fitted (replicate, T, c, k), copied from the finite-size dataset; scalars
+    sigma2 and n_samples (test inputs x trials per replicate).
     """
     log.info("gathering %d shard(s) for %d replicate(s)", len(shards), p["replicates"])
     result: dict[str, list] = {}
@@ -177,7 +196,7 @@ def gather(
         ),
     )
     ds["delta_fs"] = finite_size["delta_fs"].transpose(*dims)
-    for name in ("s2_fitted", "V_fitted", "rho_fitted"):  # the fitted training sets' moments
+    for name in _FITTED:  # the fitted training sets' moments and the DE theory at their rho
         if name in finite_size:
             ds[name] = finite_size[name]
     ds["sigma2"] = ((), p["sigma"] ** 2)

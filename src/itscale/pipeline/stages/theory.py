@@ -26,8 +26,14 @@ asked for:
                     (optima.optimal_judge), c_star / delta_c_star (T, k); NaN at k = 1
     multiplier_map  {"n", "k": lists, "T", "c": floats}: multiplier_map and delta_de_map over
                     (n_map, k_map), the model of this point with n varied
+    difficulty      {"w_norm2": {"start", "stop", "num"}, "k": list, "T", "c": floats}: the
+                    model of this point with its teacher norm on a geometric grid
+                    (w_norm2_difficulty): delta_de_difficulty over (w_norm2_difficulty,
+                    k_difficulty), its difficulty rho_difficulty and asymptotic decay
+                    exponent decay_exponent_difficulty (expansions.decay_exponent)
 
-Errors are in units of y^2, temperatures absolute.
+Errors are in units of y^2, temperatures absolute. :func:`delta_grid` (delta_de over a
+(T, c, k) grid) is also the finite-size stage's DE theory at the fitted difficulties.
 """
 
 from __future__ import annotations
@@ -44,11 +50,30 @@ from itscale.model import Model
 from itscale.pipeline.datasets import annotate, provenance_attrs
 from itscale.theory import equivalents, expansions, multiplier, optima
 
-__all__ = ["build", "grid_values", "fine_curves", "optimum_values", "multiplier_map"]
+__all__ = [
+    "build",
+    "delta_grid",
+    "grid_values",
+    "fine_curves",
+    "optimum_values",
+    "multiplier_map",
+    "difficulty_curve",
+]
 
 _LOG = logging.getLogger("itscale.theory")
 _SUMMARY = ("q", "R", "s2", "V", "rho", "delta1")
 _Axes = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: long_name and units of the variables only this stage writes (see datasets.annotate).
+_ATTRS: dict[str, tuple[str, str]] = {
+    "w_norm2_difficulty": ("teacher norm w_mean^2 + w_std^2 (difficulty curve)", "1"),
+    "k_difficulty": ("number of candidates (difficulty curve)", "1"),
+    "delta_de_difficulty": (
+        "generalization error, deterministic equivalent, teacher norm varied",
+        "1",
+    ),
+    "rho_difficulty": ("difficulty 2 V / s2 at the teacher norm w_norm2_difficulty", "1"),
+    "decay_exponent_difficulty": ("asymptotic decay exponent 2 min(1, 1/rho_difficulty)", "1"),
+}
 
 
 def _axes(p: Mapping[str, Any]) -> _Axes:
@@ -59,8 +84,8 @@ def _axes(p: Mapping[str, Any]) -> _Axes:
     return T, c, k
 
 
-def _delta_grid(axes: _Axes, model: Model) -> np.ndarray:
-    """delta_de over (T, c, k), units of y^2."""
+def delta_grid(axes: _Axes, model: Model) -> np.ndarray:
+    """delta_de over (T, c, k) of ``axes`` = (T, c, k) arrays, units of y^2."""
     T, c, k = axes
     de = equivalents.delta_de(k[None, None, :], T[:, None, None], model, c=c[None, :, None])
     return np.broadcast_to(np.asarray(de), (T.size, c.size, k.size)).copy()
@@ -98,7 +123,7 @@ def grid_values(p: Mapping[str, Any], model: Model, log: logging.Logger = _LOG) 
     T, c, k = axes
     dims = ("T", "c", "k")
     t0 = time.perf_counter()
-    delta = _delta_grid(axes, model)
+    delta = delta_grid(axes, model)
     log.info("delta_de in %.2f s", time.perf_counter() - t0)
     t0 = time.perf_counter()
     mult = np.empty(delta.shape)
@@ -126,7 +151,7 @@ def fine_curves(model: Model, spec: Mapping[str, Any], hte_order: int) -> dict:
     """
     axes = _axes(spec)
     dims = ("T_fine", "c_fine", "k_fine")
-    out = {"delta_de_fine": (dims, _delta_grid(axes, model))}
+    out = {"delta_de_fine": (dims, delta_grid(axes, model))}
     if spec.get("hte"):
         out["delta_hte_fine"] = (dims, _hte(axes, model, int(hte_order)))
     if spec.get("asymptote"):
@@ -199,6 +224,25 @@ def multiplier_map(model: Model, spec: Mapping[str, Any]) -> dict:
     return {"multiplier_map": (dims, np.asarray(mult)), "delta_de_map": (dims, de)}
 
 
+def difficulty_curve(model: Model, spec: Mapping[str, Any]) -> tuple[dict, dict]:
+    """DE error at one (T, c) over k, for ``model`` with its teacher norm w_norm2 on the
+    geometric grid ``spec["w_norm2"]`` (start, stop, num). Returns (variables, coordinates):
+    delta_de_difficulty over (w_norm2_difficulty, k_difficulty), units of y^2, and
+    rho_difficulty, decay_exponent_difficulty over w_norm2_difficulty."""
+    grid = spec["w_norm2"]
+    w = np.geomspace(float(grid["start"]), float(grid["stop"]), int(grid["num"]))
+    k = np.asarray(spec["k"], dtype=np.int64)
+    T, c = float(spec["T"]), float(spec["c"])
+    models = [model.replace(w_norm2=float(v)) for v in w]
+    de = np.stack([np.asarray(equivalents.delta_de(k, T, m, c=c)) for m in models])
+    rho = np.asarray([float(equivalents.difficulty(m)) for m in models])
+    return {
+        "delta_de_difficulty": (("w_norm2_difficulty", "k_difficulty"), de),
+        "rho_difficulty": ("w_norm2_difficulty", rho),
+        "decay_exponent_difficulty": ("w_norm2_difficulty", expansions.decay_exponent(rho)),
+    }, {"w_norm2_difficulty": w, "k_difficulty": k}
+
+
 def _requested(p: Mapping[str, Any], model: Model) -> tuple[dict, dict]:
     """Variables and coordinates of the curves and optima ``p["curves"]`` asks for."""
     curves = p.get("curves") or {}
@@ -211,6 +255,10 @@ def _requested(p: Mapping[str, Any], model: Model) -> tuple[dict, dict]:
         variables.update(multiplier_map(model, spec))
         coords["n_map"] = np.asarray(spec["n"], dtype=np.float64)
         coords["k_map"] = np.asarray(spec["k"], dtype=np.int64)
+    if "difficulty" in curves:
+        curve, curve_coords = difficulty_curve(model, curves["difficulty"])
+        variables.update(curve)
+        coords.update(curve_coords)
     return variables, coords
 
 
@@ -239,4 +287,4 @@ def build(p: Mapping[str, Any], log: logging.Logger = _LOG) -> xr.Dataset:
         attrs=provenance_attrs("theory", p, None, title="itscale deterministic-equivalent theory"),
     )
     ds["w_norm2"].attrs.update(long_name="expected teacher norm w_mean^2 + w_std^2", units="1")
-    return annotate(ds)
+    return annotate(ds, _ATTRS)

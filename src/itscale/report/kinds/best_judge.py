@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from itscale.report import draw, summaries, table
-from itscale.report.style import apply_style, colour, marker, new_figure
+from itscale.report.kinds import _rows
+from itscale.report.style import colour, marker, open_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["SIZE", "theory_request", "plot", "rows"]
 
@@ -41,42 +42,50 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
     c*(k) marked (star); the k -> inf limit of the error (grey dotted) and its optimum
     c*_inf = T / (2 s^2) (grey vertical line).
     """
-    st = apply_style(style)
-    fig = new_figure(SIZE, st)
-    ax = fig.subplots()
-    th = theory[0]
-    sigma2 = float(th["sigma2"])
-    scale, _ = summaries.t_scale(experiment, sigma2)
-    T0 = float(th["T"].values[0])
-    cg = th["c"].values
-    ks = [int(v) for v in th["k"].values if v > 1]
-    cur = summaries.fine_curves(th)
-    cf = cur["c"].values
-    mc, fs = summaries.mc(sampling, 0), summaries.fs(sampling, 0)
+    st, fig, ax = open_figure(SIZE, style)
+    pt = summaries.point(sampling, theory, experiment)
     entries = []
     values = []
-    for j, k in enumerate(ks):
-        col, mk = colour(j), marker(j)
-        de = cur["delta_de"].sel(T=T0, k=k).values / sigma2
-        ax.plot(cf, de, color=col, ls=st["theory_line_style"], zorder=2)
-        values.append(de)
-        if mc is not None:
-            m = mc[0].sel(T=T0, k=k).values / sigma2
-            se = mc[1].sel(T=T0, k=k).values / sigma2
-            draw.fs_line(ax, cg, fs.sel(T=T0, k=k).values / sigma2, col)
-            draw.mc_points(ax, cg, m, se, col, mk, st)
-            values += [m - se, m + se]
-        cs, ds = summaries.curve_minimum(cf, de * sigma2)
-        if cf[0] < cs < cf[-1]:  # interior optimum only (a range end is no optimum)
-            draw.star(ax, cs, ds / sigma2, col)
+    for j, k in enumerate(int(v) for v in pt.th["k"].values if v > 1):
+        values += _draw_curve(ax, j, k, pt, st)
         entries.append((draw.curve_handle(j, st), rf"$k = {k}$"))
-    tilted = cur["delta_tilted"].sel(T=T0).values / sigma2
-    ax.plot(cf, tilted, color=draw.GREY, ls=":", lw=1.0, zorder=1)
-    c_inf = float(th["c_star_limit"].sel(T=T0))
-    ax.axvline(c_inf, color=draw.GREY, ls="-", lw=0.7, zorder=0)
-    vals = np.concatenate([np.ravel(v) for v in values])
-    lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+    _draw_limit(ax, pt, st)
+    lo, hi = summaries.value_range(values)
     ax.set_ylim(max(0.0, lo - 0.08 * (hi - lo)), hi + 0.12 * (hi - lo))
+    _label_axes(ax, pt.th, draw.t_math(float(pt.th["T"].values[0]), pt.scale))
+    key = {"theory": "exact DE theory", "star": "optimal judge $c^*(k)$"}
+    extra = [draw.grey_level(r"$k\to\infty$ limit")]
+    return draw.finish(
+        fig, entries, ncols=3, st=st, ax=ax, simulated=pt.smp is not None, extra=extra, **key
+    )
+
+
+def _draw_curve(ax, j: int, k: int, pt: summaries.Point, st) -> list[np.ndarray]:
+    """``k`` candidates at the first T: the DE line on the fine c grid with its interior
+    optimum (star), Monte Carlo and finite size on the c grid. Returns the values drawn."""
+    col, mk = colour(j), marker(j)
+    T0 = float(pt.th["T"].values[0])
+    cf = pt.curves["c"].values
+    de = pt.curves["delta_de"].sel(T=T0, k=k).values / pt.sigma2
+    ax.plot(cf, de, color=col, ls=st["theory_line_style"], zorder=2)
+    values = [de]
+    if pt.smp is not None:
+        m, se, fs = pt.smp.at(pt.sigma2, T=T0, k=k)
+        draw.sampled(ax, pt.th["c"].values, m, se, fs, col, mk, st)
+        values += [m - se, m + se]
+    cs, ds = summaries.curve_minimum(cf, de * pt.sigma2)
+    if cf[0] < cs < cf[-1]:  # interior optimum only (a range end is no optimum)
+        draw.star(ax, cs, ds / pt.sigma2, col)
+    return values
+
+
+def _draw_limit(ax, pt: summaries.Point, st) -> None:
+    """The k -> inf limit of the error (grey dotted) and its optimal judge (grey line)."""
+    T0 = float(pt.th["T"].values[0])
+    tilted = pt.curves["delta_tilted"].sel(T=T0).values / pt.sigma2
+    ax.plot(pt.curves["c"].values, tilted, color=draw.GREY, ls=":", lw=1.0, zorder=1)
+    c_inf = float(pt.th["c_star_limit"].sel(T=T0))
+    ax.axvline(c_inf, color=draw.GREY, ls="-", lw=0.7, zorder=0)
     ax.annotate(
         r"$c^*_\infty = T/2s^2$",
         (c_inf, 1.0),
@@ -88,51 +97,39 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
         color=draw.GREY,
         fontsize=float(st["font_size"]) - 1,
     )
+
+
+def _label_axes(ax, th, title: str) -> None:
+    """c axis over the c grid, labels and the temperature as title."""
+    import matplotlib as mpl
+
+    cg = th["c"].values
     ax.set_xlim(float(cg.min()), float(cg.max()))
     ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
     ax.set_xlabel(r"judge misspecification $c$")
     ax.set_ylabel(r"$\delta / \sigma^2$")
-    ax.set_title(draw.t_math(T0, scale), loc="right", pad=3)
-    entries += draw.key_handles(
-        st,
-        ax,
-        mc=mc is not None,
-        fs=fs is not None,
-        theory="exact DE theory",
-        star="optimal judge $c^*(k)$",
-        extra=[(Line2D([], [], color=draw.GREY, ls=":"), r"$k\to\infty$ limit")],
-    )
-    draw.format_log_axes(fig)
-    draw.legend(fig, entries, ncols=3)
-    return fig
+    ax.set_title(title, loc="right", pad=3)
 
 
 def rows(experiment, sampling, theory) -> list[dict[str, Any]]:
     """Rows of the numbers table for this kind (see :mod:`itscale.report.table`)."""
-    name, kind = experiment["experiment"], experiment["kind"]
-    rows = []
-    for i, th in enumerate(theory):
-        sigma2 = float(th["sigma2"])
-        scale, _ = summaries.t_scale(experiment, sigma2)
+    row = _rows.row_maker(experiment)
+    out = []
+    for th, scale, mean in _rows.points(experiment, sampling, theory):
         cg = th["c"].values
         for T in th["T"].values:
             sel_T = table.t_text(T, scale)
-            for k in th["k"].values:
-                if k == 1:
-                    continue
+            for k in th["k"].values[th["k"].values > 1]:
                 cs = float(th["c_star"].sel(T=T, k=k))
                 de = th["delta_de"].sel(T=T, k=k).values
                 value = math.nan
-                if sampling:
-                    mean, _ = summaries.mc_summary(sampling[i], "mc")
+                if mean is not None:
                     value = summaries.curve_minimum(cg, mean.sel(T=T, k=k).values)[0]
                 note = "value/theory_grid: argmin on the c grid refined by a parabola"
                 if cs <= cg.min() or cs >= cg.max():
                     note += "; theory at the end of the c range: no interior optimum in range"
-                rows.append(
-                    table.row(
-                        name,
-                        kind,
+                out.append(
+                    row(
                         "c_star",
                         f"{sel_T}; k={int(k)}",
                         value=value,
@@ -142,10 +139,8 @@ def rows(experiment, sampling, theory) -> list[dict[str, Any]]:
                         note=note,
                     )
                 )
-            rows.append(
-                table.row(
-                    name,
-                    kind,
+            out.append(
+                row(
                     "c_star_limit",
                     sel_T,
                     theory=float(th["c_star_limit"].sel(T=T)),
@@ -153,4 +148,4 @@ def rows(experiment, sampling, theory) -> list[dict[str, Any]]:
                     note="k -> inf optimal judge T / (2 s^2)",
                 )
             )
-    return rows
+    return out

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from itscale.report import draw, summaries, table
-from itscale.report.style import apply_style, colour, marker, new_figure
+from itscale.report.kinds import _rows
+from itscale.report.style import colour, marker, open_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["SIZE", "theory_request", "plot", "rows"]
 
@@ -39,44 +42,64 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
     Monte Carlo points, exact DE lines, the large-k asymptote (dotted) and the exact average
     for the simulated training sets (thin dash-dotted).
     """
-    st = apply_style(style)
-    fig = new_figure(SIZE, st)
-    axes = fig.subplots(1, 3)
+    st, fig, axes = open_figure(SIZE, style, 1, 3)
     sweep = summaries.sweep_parameter(theory)
     entries = []
     y_max = 0.0
     comp_vals = []
     for i, th in enumerate(theory):
-        col, mk = colour(i), marker(i)
-        sigma2 = float(th["sigma2"])
-        T0, c0 = summaries.select_tc(th["T"].values, th["c"].values)
-        k = th["k"].values
-        k2 = k.astype(float) ** 2
-        cur = summaries.fine_curves(th)
-        kf = cur["k"].values
-        kf2 = kf.astype(float) ** 2
-        de = cur["delta_de"].isel(T=0, c=0).values / sigma2
-        asym = cur["delta_asymptote"].isel(T=0, c=0).values / sigma2
+        de, comp = _draw_point(axes, th, summaries.sampled(sampling, i), i, st)
         y_max = max(y_max, float(de.max()))
-        for ax, yf in zip(axes, (de, de, kf2 * de), strict=True):
-            ax.plot(kf, yf, color=col, ls=st["theory_line_style"], zorder=2)
-        if np.isfinite(asym).all():
-            for ax, ya in zip(axes, (asym, asym, kf2 * asym), strict=True):
-                ax.plot(kf, ya, color=col, ls=st["asymptote_line_style"], zorder=1.5, lw=1.0)
-        comp_vals.append(kf2 * de)
-        mc, fs = summaries.mc(sampling, i), summaries.fs(sampling, i)
-        if mc is not None:
-            mean = mc[0].sel(T=T0, c=c0).values / sigma2
-            se = mc[1].sel(T=T0, c=c0).values / sigma2
-            fsv = fs.sel(T=T0, c=c0).values / sigma2
-            for ax, f in zip(axes, (1.0, 1.0, k2), strict=True):
-                draw.fs_line(ax, k, f * fsv, col)
-            draw.mc_points(axes[0], k, mean, se, col, mk, st)
-            draw.mc_points(axes[1], k, mean, se, col, mk, st, log_y=True)
-            draw.mc_points(axes[2], k, k2 * mean, k2 * se, col, mk, st)
-            comp_vals.append(k2 * (mean + se))
+        comp_vals += comp
         entries.append((draw.curve_handle(i, st), draw.curve_label(th, sweep)))
+    _label_axes(axes, y_max, comp_vals)
+    _slope_guide(axes[1], theory[0], st)
+    for ax, lab in zip(axes, ("(a)", "(b)", "(c)"), strict=True):
+        draw.panel_label(ax, lab)
+    return draw.finish(
+        fig,
+        entries,
+        ncols=4,
+        st=st,
+        ax=axes[0],
+        mc=bool(sampling),
+        fs=bool(sampling),
+        theory="exact DE theory",
+        asymptote=r"asymptote $\pi s^2 / (k^2\sqrt{1-\rho})$",
+    )
 
+
+def _draw_point(axes, th, smp, i: int, st) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One sweep point in the three panels: DE line, asymptote, Monte Carlo and finite size.
+
+    Returns the DE error / sigma^2 on the fine grid and the compensated values shown in (c).
+    """
+    col, mk = colour(i), marker(i)
+    sigma2 = float(th["sigma2"])
+    k = th["k"].values
+    k2 = k.astype(float) ** 2
+    cur = summaries.fine_curves(th)
+    kf = cur["k"].values
+    kf2 = kf.astype(float) ** 2
+    de = cur["delta_de"].isel(T=0, c=0).values / sigma2
+    asym = cur["delta_asymptote"].isel(T=0, c=0).values / sigma2
+    for ax, yf in zip(axes, (de, de, kf2 * de), strict=True):
+        ax.plot(kf, yf, color=col, ls=st["theory_line_style"], zorder=2)
+    if np.isfinite(asym).all():
+        for ax, ya in zip(axes, (asym, asym, kf2 * asym), strict=True):
+            ax.plot(kf, ya, color=col, ls=st["asymptote_line_style"], zorder=1.5, lw=1.0)
+    comp = [kf2 * de]
+    if smp is not None:
+        T0, c0 = summaries.select_tc(th["T"].values, th["c"].values)
+        mean, se, fsv = smp.at(sigma2, T=T0, c=c0)
+        for ax, f, log_y in zip(axes, (1.0, 1.0, k2), (False, True, False), strict=True):
+            draw.sampled(ax, k, f * mean, f * se, f * fsv, col, mk, st, log_y=log_y)
+        comp.append(k2 * (mean + se))
+    return de, comp
+
+
+def _label_axes(axes, y_max: float, comp_vals: list[np.ndarray]) -> None:
+    """Log k axes, labels, and the y ranges of (a) and (c) from the values shown."""
     ax_a, ax_b, ax_c = axes
     for ax in axes:
         ax.set_xscale("log")
@@ -86,18 +109,19 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
     ax_b.set_yscale("log")
     ax_b.set_ylabel(r"$\delta / \sigma^2$")
     ax_c.set_ylabel(r"$k^2\,\delta / \sigma^2$")
-    comp = np.concatenate([np.ravel(v) for v in comp_vals])
-    ax_c.set_ylim(0.0, 1.12 * float(np.nanmax(comp)))
-    # k^-2 guide in (b), below the curves over the upper part of the k range
-    th0 = theory[0]
+    ax_c.set_ylim(0.0, 1.12 * summaries.value_range(comp_vals)[1])
+
+
+def _slope_guide(ax, th0, st) -> None:
+    """A k^-2 guide in (b), below the curves over the upper part of the k range."""
     kk = th0["k"].values
     k_lo = max(float(kk.min()) * 2, math.sqrt(float(kk.min()) * float(kk.max())))
     kg = np.geomspace(k_lo, float(kk.max()), 20)
     T0, c0 = summaries.select_tc(th0["T"].values, th0["c"].values)
     y_end = 0.3 * float(th0["delta_de"].sel(T=T0, c=c0).values[-1]) / float(th0["sigma2"])
-    ax_b.plot(kg, y_end * (kg / kg[-1]) ** -2.0, color="k", lw=0.8)
+    ax.plot(kg, y_end * (kg / kg[-1]) ** -2.0, color="k", lw=0.8)
     k_mid = math.sqrt(kg[0] * kg[-1])
-    ax_b.text(
+    ax.text(
         k_mid,
         0.5 * y_end * (k_mid / kg[-1]) ** -2,
         "slope $-2$",
@@ -105,120 +129,91 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
         va="top",
         fontsize=float(st["font_size"]) - 1,
     )
-    for ax, lab in zip(axes, ("(a)", "(b)", "(c)"), strict=True):
-        draw.panel_label(ax, lab)
-    entries += draw.key_handles(
-        st,
-        ax_a,
-        mc=bool(sampling),
-        fs=bool(sampling),
-        theory="exact DE theory",
-        asymptote=r"asymptote $\pi s^2 / (k^2\sqrt{1-\rho})$",
-    )
-    draw.format_log_axes(fig)
-    draw.legend(fig, entries, ncols=4)
-    return fig
 
 
 def rows(experiment, sampling, theory) -> list[dict[str, Any]]:
     """Rows of the numbers table for this kind (see :mod:`itscale.report.table`)."""
-    name, kind = experiment["experiment"], experiment["kind"]
-    rows = []
+    row = _rows.row_maker(experiment)
     sweep = summaries.sweep_parameter(theory)
+    out = []
     for i, th in enumerate(theory):
-        sel = table.selector(th, sweep)
-        sigma2 = float(th["sigma2"])
-        k = th["k"].values
-        T0 = float(th["T"].values[0])
-        c0 = float(th["c"].values[0])
-        de = th["delta_de"].sel(T=T0, c=c0).values
-        rho, s2 = float(th["rho"]), float(th["s2"])
-        theo_coef = math.pi * s2 / sigma2 / math.sqrt(1.0 - rho) if rho < 1 else math.inf
-        cm = summaries.coefficient_fit_range(k)
-        em = summaries.exponent_fit_range(k)
-        de_slope = summaries.fit_power_law(k[em], de[em])[0]
-        value = se = slope = slope_se = math.nan
-        ms = None
-        if sampling:
-            mean, mse = summaries.mc_summary(sampling[i], "mc")
-            mv = mean.sel(T=T0, c=c0).values
-            ms = mse.sel(T=T0, c=c0).values
-            value, se = summaries.coefficient(k[cm], mv[cm] / sigma2, ms[cm] / sigma2)
-            slope, slope_se, _ = summaries.fit_power_law(k[em], mv[em], ms[em])
-        de_coef, _ = summaries.coefficient(
-            k[cm], de[cm] / sigma2, weights_se=None if ms is None else ms[cm] / sigma2
+        out += _point_rows(row, th, summaries.sampled(sampling, i), table.selector(th, sweep))
+    return out
+
+
+def _point_rows(row: _rows.Row, th, smp, sel: str) -> list[dict[str, Any]]:
+    """The 1/k^2 coefficient and decay exponent of one sweep point (and against the
+    finite-size average), and its difficulty rho."""
+    k = th["k"].values
+    T0 = float(th["T"].values[0])
+    c0 = float(th["c"].values[0])
+    de = th["delta_de"].sel(T=T0, c=c0).values
+    em = summaries.exponent_fit_range(k)
+    mv = ms = fs = None
+    if smp is not None:
+        mv, ms, fs = smp.at(T=T0, c=c0)
+    coef = _coefficient_rows(row, sel, th, de, mv, ms, fs)
+    slope, slope_se = _rows.mc_exponent(k, em, mv, ms)
+    note = f"-slope of a least-squares log-log fit over k in [{k[em].min()}, {k.max()}]; "
+    expo = [
+        _rows.exponent_row(
+            row,
+            sel,
+            k,
+            em,
+            de,
+            slope,
+            slope_se,
+            theory=float(th["decay_exponent"]),
+            note=note + "theory = 2 min(1, 1/rho)",
         )
-        rows.append(
-            table.row(
-                name,
-                kind,
-                "coef_k2_delta_over_sigma2",
+    ]
+    if smp is not None:
+        expo.append(_rows.exponent_vs_fs_row(row, sel, k, em, fs, slope, slope_se))
+    rho_note = "difficulty 2 V / s^2 of the deterministic equivalent"
+    rho_row = row(
+        "rho", sel, theory=float(th["rho"]), source="itscale.equivalents.de_summary", note=rho_note
+    )
+    return [coef[0], expo[0], *coef[1:], *expo[1:], rho_row]
+
+
+def _coefficient_rows(row: _rows.Row, sel: str, th, de, mv, ms, fs) -> list[dict[str, Any]]:
+    """The 1/k^2 coefficient, weighted mean of k^2 delta / sigma^2 over the large k, of the
+    Monte Carlo means ``mv`` +- ``ms`` against its asymptote and the same estimator on the DE
+    error ``de``; with Monte Carlo also against the finite-size average ``fs``."""
+    sigma2 = float(th["sigma2"])
+    k = th["k"].values
+    cm = summaries.coefficient_fit_range(k)
+    value = se = math.nan
+    if mv is not None:
+        value, se = summaries.coefficient(k[cm], mv[cm] / sigma2, ms[cm] / sigma2)
+    weights = None if ms is None else ms[cm] / sigma2
+    rho, s2 = float(th["rho"]), float(th["s2"])
+    out = [
+        row(
+            "coef_k2_delta_over_sigma2",
+            sel,
+            value=value,
+            se=se,
+            theory=math.pi * s2 / sigma2 / math.sqrt(1.0 - rho) if rho < 1 else math.inf,
+            theory_grid=summaries.coefficient(k[cm], de[cm] / sigma2, weights_se=weights)[0],
+            units="1",
+            source="itscale.expansions.best_of_k_asymptote; theory_grid: equivalents.delta_de",
+            note=f"weighted mean of k^2 delta / sigma^2 over k in [{k[cm].min()}, {k.max()}]; "
+            "theory = pi s^2 / (sigma^2 sqrt(1 - rho))",
+        )
+    ]
+    if mv is not None:
+        out.append(
+            row(
+                "coef_k2_delta_over_sigma2_vs_finite_size",
                 sel,
                 value=value,
                 se=se,
-                theory=theo_coef,
-                theory_grid=de_coef,
-                units="1",
-                source="itscale.expansions.best_of_k_asymptote; theory_grid: equivalents.delta_de",
-                note=f"weighted mean of k^2 delta / sigma^2 over k in [{k[cm].min()}, {k.max()}]; "
-                "theory = pi s^2 / (sigma^2 sqrt(1 - rho))",
+                theory_grid=summaries.coefficient(k[cm], fs[cm] / sigma2, weights_se=weights)[0],
+                source="itscale.finite_size.delta_fitted",
+                note="as coef_k2_delta_over_sigma2; theory_grid: the same estimator on the "
+                "exact average for the same training sets (expected within noise)",
             )
         )
-        rows.append(
-            table.row(
-                name,
-                kind,
-                "decay_exponent",
-                sel,
-                value=-slope,
-                se=slope_se,
-                theory=float(th["decay_exponent"]),
-                theory_grid=-de_slope,
-                source=table.SRC_EXPONENT,
-                note=f"-slope of a least-squares log-log fit over k in [{k[em].min()}, {k.max()}]; "
-                "theory = 2 min(1, 1/rho)",
-            )
-        )
-        if sampling:
-            fs = sampling[i]["delta_fs"].mean("replicate").sel(T=T0, c=c0).values
-            rows.append(
-                table.row(
-                    name,
-                    kind,
-                    "coef_k2_delta_over_sigma2_vs_finite_size",
-                    sel,
-                    value=value,
-                    se=se,
-                    theory_grid=summaries.coefficient(
-                        k[cm], fs[cm] / sigma2, weights_se=ms[cm] / sigma2
-                    )[0],
-                    source="itscale.finite_size.delta_fitted",
-                    note="as coef_k2_delta_over_sigma2; theory_grid: the same estimator on the "
-                    "exact average for the same training sets (expected within noise)",
-                )
-            )
-            rows.append(
-                table.row(
-                    name,
-                    kind,
-                    "decay_exponent_vs_finite_size",
-                    sel,
-                    value=-slope,
-                    se=slope_se,
-                    theory_grid=-summaries.fit_power_law(k[em], fs[em])[0],
-                    source="itscale.finite_size.delta_fitted",
-                    note=table.NOTE_FS_EXPONENT,
-                )
-            )
-        rows.append(
-            table.row(
-                name,
-                kind,
-                "rho",
-                sel,
-                theory=rho,
-                source="itscale.equivalents.de_summary",
-                note="difficulty 2 V / s^2 of the deterministic equivalent",
-            )
-        )
-    return rows
+    return out

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib as mpl
 import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from itscale.report import draw, summaries, table
-from itscale.report.style import apply_style, colour, marker, new_figure
+from itscale.report.kinds import _rows
+from itscale.report.style import colour, marker, open_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["SIZE", "theory_request", "plot", "rows"]
 
@@ -42,59 +43,66 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
     T > 0 on a log axis; T = 0 (best-of-k) on a narrow axis to its left. The error without
     selection (k = 1, or T -> inf) is the grey dotted level.
     """
-    st = apply_style(style)
-    fig = new_figure(SIZE, st)
-    ax0, ax = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 7]})
-    th = theory[0]
-    sigma2 = float(th["sigma2"])
-    scale, t_label = summaries.t_scale(experiment, sigma2)
-    Tg = th["T"].values
-    pos = Tg > 0
-    has_zero = bool((Tg == 0).any())
-    c0 = float(th["c"].values[0])
-    ks = [int(v) for v in th["k"].values if v > 1]
-    cur = summaries.fine_curves(th)
-    Tf = cur["T"].values[cur["T"].values > 0]
-    mc, fs = summaries.mc(sampling, 0), summaries.fs(sampling, 0)
+    st, fig, (ax0, ax) = open_figure(
+        SIZE, style, 1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 7]}
+    )
+    pt = summaries.point(sampling, theory, experiment)
     entries = []
     values = []
-    for j, k in enumerate(ks):
-        col, mk = colour(j), marker(j)
-        de = cur["delta_de"].sel(c=c0, k=k)
-        ax.plot(
-            Tf / scale,
-            de.sel(T=Tf).values / sigma2,
-            color=col,
-            ls=st["theory_line_style"],
-            zorder=2,
-        )
-        values.append(de.values / sigma2)
-        if has_zero:
-            ax0.plot(
-                [-0.6, 0.6],
-                [float(de.sel(T=0.0)) / sigma2] * 2,
-                color=col,
-                ls=st["theory_line_style"],
-                zorder=2,
-            )
-        if mc is not None:
-            m = mc[0].sel(c=c0, k=k).values / sigma2
-            se = mc[1].sel(c=c0, k=k).values / sigma2
-            draw.fs_line(ax, Tg[pos] / scale, fs.sel(c=c0, k=k).values[pos] / sigma2, col)
-            draw.mc_points(ax, Tg[pos] / scale, m[pos], se[pos], col, mk, st, log_y=True)
-            if has_zero:
-                z = ~pos
-                draw.mc_points(ax0, [0.0], m[z], se[z], col, mk, st, log_y=True)
-            values.append(m)
-        ts, ds = summaries.curve_minimum(de["T"].values, de.values, log=True)
-        if ts == 0:
-            draw.star(ax0, 0.0, ds / sigma2, col)
-        elif math.isfinite(ts):
-            draw.star(ax, ts / scale, ds / sigma2, col)
+    for j, k in enumerate(int(v) for v in pt.th["k"].values if v > 1):
+        values += _draw_curve((ax0, ax), j, k, pt, st)
         entries.append((draw.curve_handle(j, st), rf"$k = {k}$"))
-    delta1 = float(th["delta1"]) / sigma2
+    delta1 = float(pt.th["delta1"]) / pt.sigma2
     for a in (ax0, ax):
         a.axhline(delta1, color=draw.GREY, ls=":", lw=0.9, zorder=1)
+    _broken_axes(ax0, ax, pt.t_label)
+    vals = np.concatenate([np.ravel(v) for v in values] + [[delta1]])
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    ax.set_ylim(vals.min() / 1.5, vals.max() * 1.5)
+    ax.set_title(rf"$c = {float(pt.th['c'].values[0]):g}$", loc="right", pad=3)
+    key = {"theory": "exact DE theory", "star": "optimal $T^*(k)$"}
+    extra = [draw.grey_level(r"no selection ($T\to\infty$)")]
+    return draw.finish(
+        fig, entries, ncols=3, st=st, ax=ax, simulated=pt.smp is not None, extra=extra, **key
+    )
+
+
+def _draw_curve(axes, j: int, k: int, pt: summaries.Point, st) -> list[np.ndarray]:
+    """``k`` candidates at the first c: the DE line (T > 0 on the log axis, T = 0 as a level
+    on the narrow axis), Monte Carlo and finite size, and the optimum T*(k) (star). Returns
+    the values drawn (/ sigma^2)."""
+    ax0, ax = axes
+    col, mk = colour(j), marker(j)
+    c0 = float(pt.th["c"].values[0])
+    Tg = pt.th["T"].values
+    pos = Tg > 0
+    has_zero = bool((Tg == 0).any())
+    Tf = pt.curves["T"].values[pt.curves["T"].values > 0]
+    de = pt.curves["delta_de"].sel(c=c0, k=k)
+    line = {"color": col, "ls": st["theory_line_style"], "zorder": 2}
+    ax.plot(Tf / pt.scale, de.sel(T=Tf).values / pt.sigma2, **line)
+    values = [de.values / pt.sigma2]
+    if has_zero:
+        ax0.plot([-0.6, 0.6], [float(de.sel(T=0.0)) / pt.sigma2] * 2, **line)
+    if pt.smp is not None:
+        m, se, fs = pt.smp.at(pt.sigma2, c=c0, k=k)
+        x = Tg[pos] / pt.scale
+        draw.sampled(ax, x, m[pos], se[pos], fs[pos], col, mk, st, log_y=True)
+        if has_zero:
+            draw.mc_points(ax0, [0.0], m[~pos], se[~pos], col, mk, st, log_y=True)
+        values.append(m)
+    ts, ds = summaries.curve_minimum(de["T"].values, de.values, log=True)
+    if ts == 0:
+        draw.star(ax0, 0.0, ds / pt.sigma2, col)
+    elif math.isfinite(ts):
+        draw.star(ax, ts / pt.scale, ds / pt.sigma2, col)
+    return values
+
+
+def _broken_axes(ax0, ax, t_label: str) -> None:
+    """Log T axis next to a narrow T = 0 axis, labels, and broken-axis marks between them."""
+    import matplotlib as mpl
+
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(t_label)
@@ -102,7 +110,6 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
     ax0.set_xlim(-1, 1)
     ax0.set_xticks([0.0], ["0"])
     ax0.xaxis.set_minor_locator(mpl.ticker.NullLocator())
-    # broken-axis marks between the T = 0 panel and the log-T panel
     ax0.spines["right"].set_visible(False)
     ax.spines["left"].set_visible(False)
     ax0.tick_params(axis="y", which="both", right=False)
@@ -118,47 +125,24 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
     }
     ax0.plot([1, 1], [0, 1], transform=ax0.transAxes, **kw)
     ax.plot([0, 0], [0, 1], transform=ax.transAxes, **kw)
-    vals = np.concatenate([np.ravel(v) for v in values] + [[delta1]])
-    vals = vals[np.isfinite(vals) & (vals > 0)]
-    ax.set_ylim(vals.min() / 1.5, vals.max() * 1.5)
-    ax.set_title(rf"$c = {c0:g}$", loc="right", pad=3)
-    entries += draw.key_handles(
-        st,
-        ax,
-        mc=mc is not None,
-        fs=fs is not None,
-        theory="exact DE theory",
-        star="optimal $T^*(k)$",
-        extra=[(Line2D([], [], color=draw.GREY, ls=":"), r"no selection ($T\to\infty$)")],
-    )
-    draw.format_log_axes(fig)
-    draw.legend(fig, entries, ncols=3)
-    return fig
 
 
 def rows(experiment, sampling, theory) -> list[dict[str, Any]]:
     """Rows of the numbers table for this kind (see :mod:`itscale.report.table`)."""
-    name, kind = experiment["experiment"], experiment["kind"]
-    rows = []
-    for i, th in enumerate(theory):
-        sigma2 = float(th["sigma2"])
-        scale, _ = summaries.t_scale(experiment, sigma2)
+    row = _rows.row_maker(experiment)
+    out = []
+    for th, scale, mean in _rows.points(experiment, sampling, theory):
         Tg = th["T"].values
         for c in th["c"].values:
-            for k in th["k"].values:
-                if k == 1:
-                    continue
+            for k in th["k"].values[th["k"].values > 1]:
                 ts = float(th["T_star"].sel(c=c, k=k))
                 de = th["delta_de"].sel(c=c, k=k).values
                 tg = summaries.curve_minimum(Tg, de, log=True)[0]
                 value = math.nan
-                if sampling:
-                    mean, _ = summaries.mc_summary(sampling[i], "mc")
+                if mean is not None:
                     value = summaries.curve_minimum(Tg, mean.sel(c=c, k=k).values, log=True)[0]
-                rows.append(
-                    table.row(
-                        name,
-                        kind,
+                out.append(
+                    row(
                         "T_star",
                         f"c={table.fmt(c)}; k={int(k)}",
                         value=value / scale,
@@ -170,4 +154,4 @@ def rows(experiment, sampling, theory) -> list[dict[str, Any]]:
                         "in ln T through the three nearest points",
                     )
                 )
-    return rows
+    return out

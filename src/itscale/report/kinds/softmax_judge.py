@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from itscale.report import draw, summaries, table
-from itscale.report.style import apply_style, colour, marker, new_figure
+from itscale.report.kinds import _rows
+from itscale.report.style import colour, marker, open_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["SIZE", "theory_request", "plot", "rows"]
 
@@ -39,95 +42,91 @@ def plot(sampling, theory, *, experiment=None, style=None) -> Figure:
     the exact average for the simulated training sets (thin dash-dotted), and the DE-optimal
     finite k* (star) where one exists inside the k range.
     """
-    st = apply_style(style)
-    fig = new_figure(SIZE, st)
-    ax = fig.subplots()
-    th = theory[0]
-    sigma2 = float(th["sigma2"])
-    scale, _ = summaries.t_scale(experiment, sigma2)
-    T0 = float(th["T"].values[0])
-    k = th["k"].values
-    cur = summaries.fine_curves(th)
-    kf = cur["k"].values
-    mc, fs = summaries.mc(sampling, 0), summaries.fs(sampling, 0)
+    st, fig, ax = open_figure(SIZE, style)
+    pt = summaries.point(sampling, theory, experiment)
     entries = []
     values = []
-    any_star = False
     star_curves = []
-    for j, c in enumerate(th["c"].values):
-        col, mk = colour(j), marker(j)
-        de = cur["delta_de"].sel(T=T0, c=c).values / sigma2
-        hte = cur["delta_hte"].sel(T=T0, c=c).values / sigma2
-        ax.plot(kf, de, color=col, ls=st["theory_line_style"], zorder=2)
-        ax.plot(kf, hte, color=col, ls=st["hte_line_style"], lw=0.9, zorder=1.5)
-        values += [de, hte]
-        if mc is not None:
-            m = mc[0].sel(T=T0, c=c).values / sigma2
-            se = mc[1].sel(T=T0, c=c).values / sigma2
-            draw.fs_line(ax, k, fs.sel(T=T0, c=c).values / sigma2, col)
-            draw.mc_points(ax, k, m, se, col, mk, st)
-            values += [m - se, m + se]
-        ks = int(th["k_star"].sel(T=T0, c=c))
-        ds = float(th["delta_k_star"].sel(T=T0, c=c))
-        if 1 < ks < int(k.max()):
-            any_star = True
-            star_curves.append((j, float(c), ks, ds))
-            draw.star(ax, ks, ds / sigma2, col)
-            ax.annotate(
-                rf"$k^*={ks}$",
-                (ks, ds / sigma2),
-                textcoords="offset points",
-                xytext=(0, -7),
-                ha="center",
-                va="top",
-                color=col,
-                fontsize=float(st["font_size"]) - 1,
-            )
+    for j, c in enumerate(pt.th["c"].values):
+        values += _draw_curve(ax, j, float(c), pt, st)
+        star = _k_star(ax, j, float(c), pt, st)
+        if star is not None:
+            star_curves.append(star)
         entries.append((draw.curve_handle(j, st), rf"$c = {c:g}$"))
     ax.set_xscale("log")
     ax.set_xlabel(r"number of candidates $k$")
     ax.set_ylabel(r"$\delta / \sigma^2$")
-    ax.set_title(draw.t_math(T0, scale), loc="right", pad=3)
-    vals = np.concatenate([np.ravel(v) for v in values])
-    lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+    ax.set_title(draw.t_math(float(pt.th["T"].values[0]), pt.scale), loc="right", pad=3)
+    lo, hi = summaries.value_range(values)
     pad = 0.06 * (hi - lo)
-    ax.set_ylim(lo - (3.0 if any_star else 1.0) * pad, hi + 1.0 * pad)
+    ax.set_ylim(lo - (3.0 if star_curves else 1.0) * pad, hi + 1.0 * pad)
     if star_curves:
-        _zoom_inset(ax, star_curves[-1], kf, cur, T0, sigma2, k, mc, fs, st)
-    entries += draw.key_handles(
-        st,
-        ax,
-        mc=mc is not None,
-        fs=fs is not None,
-        theory="exact DE theory",
-        hte=True,
-        star="optimal $k^*$" if any_star else None,
+        _zoom_inset(ax, star_curves[-1], pt, st)
+    star = "optimal $k^*$" if star_curves else None
+    key = {"theory": "exact DE theory", "hte": True, "star": star}
+    return draw.finish(fig, entries, ncols=4, st=st, ax=ax, simulated=pt.smp is not None, **key)
+
+
+def _draw_curve(ax, j: int, c: float, pt: summaries.Point, st) -> list[np.ndarray]:
+    """Judge ``c`` at the first T: DE and high-temperature lines on the fine k grid, Monte
+    Carlo and finite size on the k grid. Returns the values drawn (/ sigma^2)."""
+    col, mk = colour(j), marker(j)
+    T0 = float(pt.th["T"].values[0])
+    kf = pt.curves["k"].values
+    de = pt.curves["delta_de"].sel(T=T0, c=c).values / pt.sigma2
+    hte = pt.curves["delta_hte"].sel(T=T0, c=c).values / pt.sigma2
+    ax.plot(kf, de, color=col, ls=st["theory_line_style"], zorder=2)
+    ax.plot(kf, hte, color=col, ls=st["hte_line_style"], lw=0.9, zorder=1.5)
+    values = [de, hte]
+    if pt.smp is not None:
+        m, se, fs = pt.smp.at(pt.sigma2, T=T0, c=c)
+        draw.sampled(ax, pt.th["k"].values, m, se, fs, col, mk, st)
+        values += [m - se, m + se]
+    return values
+
+
+def _k_star(ax, j: int, c: float, pt: summaries.Point, st) -> tuple[int, float, int, float] | None:
+    """Mark the DE-optimal k* of judge ``c`` (star and label) if it lies inside the k range;
+    returns (curve index, c, k*, delta there) or None."""
+    T0 = float(pt.th["T"].values[0])
+    ks = int(pt.th["k_star"].sel(T=T0, c=c))
+    ds = float(pt.th["delta_k_star"].sel(T=T0, c=c))
+    if not 1 < ks < int(pt.th["k"].values.max()):
+        return None
+    col = colour(j)
+    draw.star(ax, ks, ds / pt.sigma2, col)
+    ax.annotate(
+        rf"$k^*={ks}$",
+        (ks, ds / pt.sigma2),
+        textcoords="offset points",
+        xytext=(0, -7),
+        ha="center",
+        va="top",
+        color=col,
+        fontsize=float(st["font_size"]) - 1,
     )
-    draw.format_log_axes(fig)
-    draw.legend(fig, entries, ncols=4)
-    return fig
+    return j, c, ks, ds
 
 
-def _zoom_inset(ax, curve, kf, cur, T0, sigma2, k, mc, fs, st) -> None:
+def _zoom_inset(ax, curve, pt: summaries.Point, st) -> None:
     """Inset magnifying the curve with a finite k*: its minimum and the rise after it."""
     j, c, ks, ds = curve
     col, mk = colour(j), marker(j)
+    T0 = float(pt.th["T"].values[0])
+    k, kf = pt.th["k"].values, pt.curves["k"].values
     k_lo = max(2, ks // 3)
     sel = kf >= k_lo
-    de = cur["delta_de"].sel(T=T0, c=c).values[sel] / sigma2
+    de = pt.curves["delta_de"].sel(T=T0, c=c).values[sel] / pt.sigma2
     ins = ax.inset_axes([0.5, 0.5, 0.46, 0.36])
     ins.plot(kf[sel], de, color=col, ls=st["theory_line_style"], zorder=2)
     vals = [de]
-    if mc is not None:
+    if pt.smp is not None:
         ksel = k >= k_lo
-        m = mc[0].sel(T=T0, c=c).values[ksel] / sigma2
-        se = mc[1].sel(T=T0, c=c).values[ksel] / sigma2
-        draw.fs_line(ins, k[ksel], fs.sel(T=T0, c=c).values[ksel] / sigma2, col)
-        draw.mc_points(ins, k[ksel], m, se, col, mk, st)
+        m, se, fs = (v[ksel] for v in pt.smp.at(pt.sigma2, T=T0, c=c))
+        draw.sampled(ins, k[ksel], m, se, fs, col, mk, st)
         vals += [m - se, m + se]
-    draw.star(ins, ks, ds / sigma2, col)
-    v = np.concatenate(vals)
-    lo, hi = float(np.nanmin(v)), float(np.nanmax(v))
+    draw.star(ins, ks, ds / pt.sigma2, col)
+    lo, hi = summaries.value_range(vals)
     ins.set_ylim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
     ins.set_xscale("log")
     ins.set_xlim(k_lo / 1.15, float(k.max()) * 1.15)
@@ -139,35 +138,28 @@ def _zoom_inset(ax, curve, kf, cur, T0, sigma2, k, mc, fs, st) -> None:
 
 def rows(experiment, sampling, theory) -> list[dict[str, Any]]:
     """Rows of the numbers table for this kind (see :mod:`itscale.report.table`)."""
-    name, kind = experiment["experiment"], experiment["kind"]
-    rows = []
-    for i, th in enumerate(theory):
+    row = _rows.row_maker(experiment)
+    out = []
+    for th, scale, mean in _rows.points(experiment, sampling, theory):
         k = th["k"].values
-        sigma2 = float(th["sigma2"])
-        scale, _ = summaries.t_scale(experiment, sigma2)
         for T in th["T"].values:
             for c in th["c"].values:
                 ks = int(th["k_star"].sel(T=T, c=c))
                 de = th["delta_de"].sel(T=T, c=c).values
-                kg = float(k[int(np.argmin(de))])
                 value = math.nan
-                if sampling:
-                    mean, _ = summaries.mc_summary(sampling[i], "mc")
+                if mean is not None:
                     value = float(k[int(np.argmin(mean.sel(T=T, c=c).values))])
-                sel = f"{table.t_text(T, scale)}; c={table.fmt(c)}"
-                rows.append(
-                    table.row(
-                        name,
-                        kind,
+                out.append(
+                    row(
                         "k_star",
-                        sel,
+                        f"{table.t_text(T, scale)}; c={table.fmt(c)}",
                         value=value,
                         theory=float(ks) if ks > 0 else math.nan,
-                        theory_grid=kg,
+                        theory_grid=float(k[int(np.argmin(de))]),
                         source="itscale.expansions.optimal_k",
                         note=f"argmin over k in 1..{k.max()}; theory nan: still decreasing at "
                         f"k = {k.max()}; value/theory_grid: argmin on the k grid (grid end "
                         "= no interior minimum)",
                     )
                 )
-    return rows
+    return out
