@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, special, stats
 
-from itscale.simulation import _records, _rng, _sampler
+from itscale.simulation import _records, _rng, _sampler, _tiles
 from itscale.simulation import montecarlo as mc
 
 # ------------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ def test_normal_ks_and_ks_power():
 
 def test_sequences_are_distinct_and_uncorrelated():
     key = _rng.block_key(3, 0, "candidates", 0)
-    z = _sampler.block_normals(key, rows=400, trials=5, k_max=50).reshape(2000, 50)
+    z = _tiles.block_normals(key, rows=400, trials=5, k_max=50).reshape(2000, 50)
     corr = np.corrcoef(z[:, :10].T)  # candidates 1..10 across sequences
     off = corr[~np.eye(10, dtype=bool)]
     assert np.all(np.abs(off) < 4 / math.sqrt(2000))

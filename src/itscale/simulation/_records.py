@@ -19,10 +19,12 @@ gives exactly the joint law, over all ``k``, of the plain sampler's running mini
   proposal truncated to the interval with Robert's (1995) rate and acceptance
   ``exp(-(x - lambda)^2 / 2)``.
 
-Streams: sequence ``q = row * trials + trial`` of the block draws its first candidate exactly as
-the plain sampler does (so ``k = 1`` is shared with every temperature); everything after it
-comes from the sequence's auxiliary stream, judge after judge. Judges therefore no longer share
-candidates beyond the first at ``T = 0``; every ``k`` of one judge shares one record path.
+Streams: sequence ``q = row * trials + trial`` of the block draws its first ``SCAN`` candidates
+exactly as the plain sampler does (:mod:`itscale.simulation._tiles`, in SIMD lanes; the first
+records come often, so scanning them is cheaper than sampling them), so ``k <= SCAN`` is shared
+with every temperature and judge; the later records come from the sequence's auxiliary stream,
+judge after judge. Judges therefore no longer share candidates beyond the ``SCAN``-th at
+``T = 0``; every ``k`` of one judge shares one record path.
 """
 
 from __future__ import annotations
@@ -32,17 +34,20 @@ import math
 import numba
 import numpy as np
 
-from itscale.simulation._rng import (
-    next_u64,
-    normal,
-    normal_finish,
-    seed_state,
-    uniform,
-    uniform_open,
-    zig_fast,
-)
+from itscale.simulation._rng import normal, uniform, uniform_open
+from itscale.simulation._tiles import argmin_tile, candidates_tile, draw_tile
 
-__all__ = ["hermite_coefficients", "interval_mass", "record_rows", "slots_ge", "truncated_normal"]
+__all__ = [
+    "SCAN",
+    "hermite_coefficients",
+    "interval_mass",
+    "record_rows",
+    "slots_ge",
+    "truncated_normal",
+]
+
+SCAN = 16
+"""Candidates drawn and scanned as the plain sampler does before records take over."""
 
 _N_SERIES = 12  # series terms (even count); h max(1, |c0|) <= 1/2: remainder < 1e-22 relative
 _SERIES_REACH = 0.5
@@ -130,12 +135,9 @@ def truncated_normal(st, lo, hi, p):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def _record_path(aux, z1, c0, coef, reach, k_max, m, s, mu_T, slot_ge, diff):
-    """Add one trial's record path of one judge to ``diff (nk + 1,)`` (differences along k)."""
-    e_prev = (m + s * z1 - mu_T) ** 2
-    diff[slot_ge[1]] += e_prev
-    h = abs(z1 - c0)
-    k = 1
+def _continue(aux, k, h, e_prev, c0, coef, reach, k_max, m, s, mu_T, slot_ge, diff):
+    """Records after candidate ``k`` (current minimum ``h`` of ``|z - c0|``, its error ``e_prev``)
+    up to ``k_max``: each adds its error change to ``diff[first grid slot >= its index]``."""
     while k < k_max:
         p, rate = interval_mass(c0, h, coef, reach)
         if not p > 0.0:
@@ -152,47 +154,75 @@ def _record_path(aux, z1, c0, coef, reach, k_max, m, s, mu_T, slot_ge, diff):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def record_rows(key, m, s, mu_T, mu_R, slot_ge, trials, t_index, row0, row1, acc):
+def _judge_coefficients(m, s, mu_R, row0, row1, c0, coef, reach):
+    """Per row and judge: ``c0 = (mu_R - m) / s`` and the interval-mass series coefficients."""
+    for r in range(row1 - row0):
+        for c in range(mu_R.shape[0]):
+            c0[r, c] = (mu_R[c, row0 + r] - m[row0 + r]) / s[row0 + r]
+            reach[r, c] = hermite_coefficients(c0[r, c], coef[r, c])
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def record_rows(key, m, s, mu_T, mu_R, slots, slot_ge, trials, t_index, row0, row1, n_l, acc):
     """Best-of-k trial sums for rows ``row0 .. row1 - 1`` into ``acc[row, t_index]``.
+
+    The first ``min(k_max, SCAN)`` candidates of each sequence are drawn as the plain sampler
+    draws them (tiles of ``n_l`` sequences in SIMD lanes) and scanned for their running
+    minimum; later records are sampled from the sequence's auxiliary stream, judge after judge.
 
     Args:
         key: ``(4,)`` uint64 block key. m, s, mu_T: ``(rows,)``. mu_R: ``(nc, rows)``.
+        slots: ``(k_max,)`` grid index of candidate count ``i + 1`` or -1.
         slot_ge: ``(k_max + 1,)`` index of the first grid ``k >= K`` for ``K = 0..k_max``
-            (``nk`` if none). trials: sequences per row.
+            (``nk`` if none). trials: sequences per row. n_l: lanes per tile (never changes
+            results).
         acc: ``(rows, nT, nc, nk)``; ``acc[row, t_index, c, :]`` is overwritten.
     """
-    nc = mu_R.shape[0]
-    nk = acc.shape[3]
-    k_max = slot_ge.size - 1
-    main = np.empty(4, dtype=np.uint64)
-    aux = np.empty(4, dtype=np.uint64)
-    coef = np.empty((nc, _N_SERIES))
-    reach = np.empty(nc)
-    c0 = np.empty(nc)
-    diff = np.empty((nc, nk + 1))
-    for row in range(row0, row1):
+    nc, nk, k_max = mu_R.shape[0], acc.shape[3], slot_ge.size - 1
+    k0 = min(k_max, SCAN)
+    j0 = slot_ge[k0 + 1] if k0 < k_max else nk  # grid slots j < j0 have k <= k0
+    n_rows = row1 - row0
+    coef = np.empty((n_rows, nc, _N_SERIES))
+    reach, c0 = np.empty((n_rows, nc)), np.empty((n_rows, nc))
+    _judge_coefficients(m, s, mu_R, row0, row1, c0, coef, reach)
+    part = np.zeros((n_rows, nc, nk + 1))  # j < j0: scan sums; j >= j0: differences
+    z, e = np.empty((k0, n_l)), np.empty((k0, n_l))
+    words, states = np.empty((k0, n_l), dtype=np.uint64), np.empty((4, n_l), dtype=np.uint64)
+    aux = np.empty((n_l, 4), dtype=np.uint64)
+    work, out, a = np.empty((2, n_l)), np.empty((nk, n_l)), np.empty(n_l)
+    lane_row = np.empty(n_l, dtype=np.int64)
+    lane_m, lane_s, lane_t = np.empty(n_l), np.empty(n_l), np.empty(n_l)
+    seq_end = row1 * trials
+    for seq0 in range(row0 * trials, seq_end, n_l):
+        n_lanes = min(n_l, seq_end - seq0)
+        draw_tile(key, seq0, n_lanes, z, words, states, aux)
+        for lane in range(n_l):
+            r = min(seq0 + lane, seq_end - 1) // trials
+            lane_row[lane] = r - row0
+            lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
+        candidates_tile(z, e, lane_m, lane_s, lane_t)
         for c in range(nc):
-            c0[c] = (mu_R[c, row] - m[row]) / s[row]
-            reach[c] = hermite_coefficients(c0[c], coef[c])
-        diff[:] = 0.0
-        for trial in range(trials):
-            seq = row * trials + trial
-            seed_state(key, 2 * seq, main)
-            seed_state(key, 2 * seq + 1, aux)
-            w = next_u64(main)
-            z1, ok = zig_fast(w)
-            if not ok:
-                z1 = normal_finish(aux, w)
-            for c in range(nc):
-                _record_path(
-                    aux, z1, c0[c], coef[c], reach[c], k_max, m[row], s[row], mu_T[row],
-                    slot_ge, diff[c],
-                )  # fmt: skip
+            for lane in range(n_l):
+                a[lane] = mu_R[c, row0 + lane_row[lane]]
+            argmin_tile(z, e, a, slots, out, work)
+            for lane in range(n_lanes):
+                r = lane_row[lane]
+                dst = part[r, c]
+                for j in range(j0):
+                    dst[j] += out[j, lane]
+                if k0 < k_max:
+                    dst[j0] += work[1, lane]
+                    _continue(
+                        aux[lane], k0, work[0, lane] / lane_s[lane], work[1, lane], c0[r, c],
+                        coef[r, c], reach[r, c], k_max, lane_m[lane], lane_s[lane],
+                        lane_t[lane], slot_ge, dst,
+                    )  # fmt: skip
+    for r in range(n_rows):
         for c in range(nc):
             total = 0.0
             for j in range(nk):
-                total += diff[c, j]
-                acc[row, t_index, c, j] = total
+                total = part[r, c, j] if j <= j0 else total + part[r, c, j]
+                acc[row0 + r, t_index, c, j] = total
 
 
 def slots_ge(k_grid: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Fused compiled sampler: draw each trial's candidates and reduce them in one pass.
 
 For one block of test inputs, every (input, trial) *sequence* draws its ``k_max`` standard
-normals from its own xoshiro256** stream (:mod:`itscale.simulation._rng`, sequence number
+normals from its own xoshiro256** stream (:mod:`itscale.simulation._tiles`, sequence number
 ``2 (row * trials + trial)``; its ziggurat completions, rare, from sequence ``+1``) and
 reduces them at once, for every temperature and judge, into the per-input trial sums of the
 k-sample estimates. Nothing of size ``trials x k_max`` is kept beyond one tile of ``LANES``
@@ -29,12 +29,16 @@ from numba import types
 from numba.extending import intrinsic
 
 from itscale.simulation._records import record_rows, slots_ge
-from itscale.simulation._rng import normal_finish, seed_state, xoshiro_step, zig_fast
+from itscale.simulation._tiles import (
+    add_lanes,
+    argmin_tile,
+    candidates_tile,
+    draw_tile,
+)
 
 __all__ = [
     "LANES",
     "block_means",
-    "block_normals",
     "fast_exp",
     "grid_slots",
     "plain_rows",
@@ -96,55 +100,6 @@ def grid_slots(k_grid: np.ndarray) -> np.ndarray:
     slots = np.full(int(k_grid[-1]), -1, dtype=np.int64)
     slots[np.asarray(k_grid, dtype=np.int64) - 1] = np.arange(len(k_grid))
     return slots
-
-
-# --------------------------------------------------------------------------------------------
-# Drawing one tile of sequences
-# --------------------------------------------------------------------------------------------
-
-
-@numba.njit(nogil=True, cache=True, error_model="numpy")
-def _draw_tile(key, seq0, n_lanes, z, words, states, aux):
-    """Normals of sequences ``seq0 .. seq0 + n_lanes - 1`` into ``z (k_max, L)``.
-
-    ``words (k_max, L)`` uint64, ``states (4, L)`` uint64 and ``aux (4,)`` uint64 are
-    workspaces. Lane ``l`` draws sequence ``seq0 + l``'s words in order (xoshiro256** in SIMD
-    lanes); the few that fail the ziggurat's fast step are completed afterwards, in candidate
-    order, from the sequence's auxiliary stream. Unused lanes hold finite junk.
-    """
-    k_max, n_l = z.shape
-    for lane in range(n_l):
-        seed_state(key, 2 * (seq0 + lane), aux)
-        for w in range(4):
-            states[w, lane] = aux[w]
-    for i in range(k_max):
-        for lane in range(n_l):
-            r, s0, s1, s2, s3 = xoshiro_step(
-                states[0, lane], states[1, lane], states[2, lane], states[3, lane]
-            )
-            states[0, lane], states[1, lane], states[2, lane], states[3, lane] = s0, s1, s2, s3
-            x, ok = zig_fast(r)
-            words[i, lane] = r
-            z[i, lane] = x if ok else math.nan
-    for lane in range(n_lanes):
-        have_aux = False
-        for i in range(k_max):
-            if math.isnan(z[i, lane]):
-                if not have_aux:
-                    seed_state(key, 2 * (seq0 + lane) + 1, aux)
-                    have_aux = True
-                z[i, lane] = normal_finish(aux, words[i, lane])
-
-
-def block_normals(key: np.ndarray, rows: int, trials: int, k_max: int) -> np.ndarray:
-    """Every normal of a block (reference helper), ``(rows, trials, k_max)``: sequence
-    ``row * trials + trial`` along the last axis."""
-    n_seq = rows * trials
-    z = np.empty((k_max, n_seq))
-    words = np.empty((k_max, n_seq), dtype=np.uint64)
-    states = np.empty((4, n_seq), dtype=np.uint64)
-    _draw_tile(np.asarray(key, np.uint64), 0, n_seq, z, words, states, np.empty(4, np.uint64))
-    return np.ascontiguousarray(z.T).reshape(rows, trials, k_max)
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,25 +169,6 @@ def _softmax_lane(y, e, a, T, slots, out, lane):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def _argmin_tile(y, e, a, slots, out, work):
-    """Best-of-k (T = 0) prefix estimates: error of the running argmin of ``|y - a|``."""
-    k_max, n_l = y.shape
-    for lane in range(n_l):
-        work[0, lane] = math.inf
-        work[1, lane] = 0.0
-    for i in range(k_max):
-        for lane in range(n_l):
-            d = abs(y[i, lane] - a[lane])
-            better = d < work[0, lane]
-            work[1, lane] = e[i, lane] if better else work[1, lane]
-            work[0, lane] = min(d, work[0, lane])
-        j = slots[i]
-        if j >= 0:
-            for lane in range(n_l):
-                out[j, lane] = work[1, lane]
-
-
-@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _mean_tile(e, slots, out, work):
     """No selection (T = inf): running mean of the errors."""
     k_max, n_l = e.shape
@@ -245,15 +181,6 @@ def _mean_tile(e, slots, out, work):
         if j >= 0:
             for lane in range(n_l):
                 out[j, lane] = work[0, lane] / (i + 1)
-
-
-@numba.njit(nogil=True, cache=True, error_model="numpy")
-def _add_lanes(out, lane_row, n_lanes, acc):
-    """``acc[row of lane] += out[lane]`` for the used lanes, in lane (= trial) order."""
-    for lane in range(n_lanes):
-        row = acc[lane_row[lane]]
-        for j in range(row.size):
-            row[j] += out[j, lane]
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,7 +206,7 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
     e = np.empty((k_max, n_l))
     words = np.empty((k_max, n_l), dtype=np.uint64)
     states = np.empty((4, n_l), dtype=np.uint64)
-    aux = np.empty(4, dtype=np.uint64)
+    aux = np.empty((n_l, 4), dtype=np.uint64)
     work = np.empty((4, n_l))
     out = np.empty((nk, n_l))
     a = np.empty(n_l)
@@ -288,37 +215,31 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
     seq_end = row1 * trials
     for seq0 in range(row0 * trials, seq_end, n_l):
         n_lanes = min(n_l, seq_end - seq0)
-        _draw_tile(key, seq0, n_lanes, z, words, states, aux)
+        draw_tile(key, seq0, n_lanes, z, words, states, aux)
         for lane in range(n_l):
             r = min(seq0 + lane, seq_end - 1) // trials
             lane_row[lane] = r
             lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
-        for i in range(k_max):  # candidates y = m + s z and errors e = (y - mu_T)^2
-            zi, ei = z[i], e[i]
-            for lane in range(n_l):
-                y = lane_m[lane] + lane_s[lane] * zi[lane]
-                zi[lane] = y
-                b = y - lane_t[lane]
-                ei[lane] = b * b
+        candidates_tile(z, e, lane_m, lane_s, lane_t)
         for t in range(nT):
             T = T_grid[t]
             if T == 0.0 and skip_T0:
                 continue
             for c in range(nc):
                 if math.isinf(T) and c > 0:
-                    _add_lanes(out, lane_row, n_lanes, acc[:, t, c])
+                    add_lanes(out, lane_row, n_lanes, acc[:, t, c], nk)
                     continue
                 for lane in range(n_l):
                     a[lane] = mu_R[c, lane_row[lane]]
                 if T == 0.0:
-                    _argmin_tile(z, e, a, slots, out, work)
+                    argmin_tile(z, e, a, slots, out, work)
                 elif math.isinf(T):
                     _mean_tile(e, slots, out, work)
                 elif _softmax_tile(z, e, a, 1.0 / T, slots, out, work):
                     for lane in range(n_lanes):
                         if work[2, lane] > _EXP_LIMIT or not math.isfinite(work[3, lane]):
                             _softmax_lane(z, e, a[lane], T, slots, out, lane)
-                _add_lanes(out, lane_row, n_lanes, acc[:, t, c])
+                add_lanes(out, lane_row, n_lanes, acc[:, t, c], nk)
 
 
 def tile_bytes(lanes: int, k_max: int, nk: int) -> int:
@@ -361,7 +282,7 @@ def block_means(
         if plain:
             plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, r0, r1, records, lanes, acc)
         for t in zero_T.tolist():
-            record_rows(key, m, s, mu_T, mu_R, ge, trials, t, r0, r1, acc)
+            record_rows(key, m, s, mu_T, mu_R, slots, ge, trials, t, r0, r1, lanes, acc)
 
     n_thr = max(1, min(int(threads), rows))
     edges = np.linspace(0, rows, n_thr + 1).astype(int).tolist()

@@ -15,9 +15,9 @@ Common random numbers
     :mod:`itscale.simulation._rng`), and the compiled sampler (:mod:`itscale.simulation._sampler`)
     reduces them at once for every ``k``, ``T`` and ``c``: one draw serves them all. At
     ``T = 0`` the default ``best_of_k="records"`` samples the running minimum of
-    ``|y - mu_R|`` directly (:mod:`itscale.simulation._records`): the first candidate is the
-    same draw as at every other temperature, every ``k`` of one judge shares one record path,
-    but judges no longer share the later candidates. ``best_of_k="plain"`` draws all
+    ``|y - mu_R|`` directly (:mod:`itscale.simulation._records`): the first 16 candidates are
+    the same draws as at every other temperature, every ``k`` of one judge shares one record
+    path, but judges no longer share the later candidates. ``best_of_k="plain"`` draws all
     candidates as at ``T > 0``. :func:`candidate_normals` returns the plain sampler's normals.
 
 Determinism
@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from itscale.model import judge_centre
-from itscale.simulation import _sampler
+from itscale.simulation import _sampler, _tiles
 from itscale.simulation._checks import (
     as_count,
     check_best_of_k,
@@ -153,7 +153,7 @@ def candidate_normals(
     (all of them for ``T > 0`` and for ``best_of_k="plain"``; the first ones at ``T = 0``).
     """
     key = block_key(seed, replicate, "candidates", block)
-    return _sampler.block_normals(key, int(rows), int(trials), int(k_max))
+    return _tiles.block_normals(key, int(rows), int(trials), int(k_max))
 
 
 def _lanes(rows: int, k_max: int, nk: int, n_grid: int, threads: int, budget: int) -> int:

@@ -1,0 +1,111 @@
+"""Tiles of sequences in SIMD lanes: drawing a tile's normals and its running best-of-k.
+
+A *tile* is up to ``L`` consecutive (input, trial) sequences of a block processed side by side,
+candidate-major (arrays ``(K, L)``), so every loop over lanes vectorises. Sequence ``q`` draws
+its candidates from xoshiro256** stream ``2 q`` of the block key (:mod:`itscale.simulation._rng`)
+and completes the rare ziggurat words that fail the fast step from stream ``2 q + 1`` (its
+*auxiliary* stream), in candidate order. The first ``K`` candidates of a sequence are therefore
+the same whatever ``K`` is drawn: the plain sampler and the records sampler share them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from itscale.simulation._rng import normal_finish, seed_state, xoshiro_step, zig_fast
+
+__all__ = ["add_lanes", "argmin_tile", "block_normals", "candidates_tile", "draw_tile"]
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def draw_tile(key, seq0, n_lanes, z, words, states, aux):
+    """Normals of sequences ``seq0 .. seq0 + n_lanes - 1`` into ``z (K, L)``.
+
+    ``words (K, L)`` uint64 and ``states (4, L)`` uint64 are workspaces; ``aux (L, 4)`` uint64
+    receives each used lane's auxiliary stream state after the completions (the records
+    sampler continues from it). Lane ``l`` draws sequence ``seq0 + l``'s words in order
+    (xoshiro256** in SIMD lanes); the few that fail the ziggurat's fast step are completed
+    afterwards, in candidate order, from the auxiliary stream. Unused lanes hold finite junk.
+    """
+    k_max, n_l = z.shape
+    for lane in range(n_l):
+        seed_state(key, 2 * (seq0 + lane), aux[0])
+        for w in range(4):
+            states[w, lane] = aux[0, w]
+    for i in range(k_max):
+        for lane in range(n_l):
+            r, s0, s1, s2, s3 = xoshiro_step(
+                states[0, lane], states[1, lane], states[2, lane], states[3, lane]
+            )
+            states[0, lane], states[1, lane], states[2, lane], states[3, lane] = s0, s1, s2, s3
+            x, ok = zig_fast(r)
+            words[i, lane] = r
+            z[i, lane] = x if ok else math.nan
+    for lane in range(n_lanes):
+        st = aux[lane]
+        seed_state(key, 2 * (seq0 + lane) + 1, st)
+        for i in range(k_max):
+            if math.isnan(z[i, lane]):
+                z[i, lane] = normal_finish(st, words[i, lane])
+
+
+def block_normals(key: np.ndarray, rows: int, trials: int, k_max: int) -> np.ndarray:
+    """Every normal of a block (reference helper), ``(rows, trials, k_max)``: sequence
+    ``row * trials + trial`` along the last axis."""
+    n_seq = rows * trials
+    z = np.empty((k_max, n_seq))
+    words = np.empty((k_max, n_seq), dtype=np.uint64)
+    states = np.empty((4, n_seq), dtype=np.uint64)
+    aux = np.empty((n_seq, 4), dtype=np.uint64)
+    draw_tile(np.asarray(key, np.uint64), 0, n_seq, z, words, states, aux)
+    return np.ascontiguousarray(z.T).reshape(rows, trials, k_max)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def candidates_tile(z, e, lane_m, lane_s, lane_t):
+    """In place: ``z (K, L)`` becomes the candidates ``y = m + s z``, ``e (K, L)`` their errors
+    ``(y - mu_T)^2``; ``lane_m``, ``lane_s``, ``lane_t`` ``(L,)`` are the lanes' inputs."""
+    for i in range(z.shape[0]):
+        zi, ei = z[i], e[i]
+        for lane in range(z.shape[1]):
+            y = lane_m[lane] + lane_s[lane] * zi[lane]
+            zi[lane] = y
+            b = y - lane_t[lane]
+            ei[lane] = b * b
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def argmin_tile(y, e, a, slots, out, work):
+    """Best-of-k (T = 0) prefix estimates: error of the running argmin of ``|y - a|``.
+
+    y, e: ``(K, L)``; a: ``(L,)`` judge centres; slots: grid index of candidate count
+    ``i + 1`` or -1 (at least ``K`` entries); out: ``(nk, L)`` gets the grid slots up to ``K``.
+    On return ``work[0]`` holds the running minimum of ``|y - a|`` and ``work[1]`` its error.
+    """
+    k_max, n_l = y.shape
+    for lane in range(n_l):
+        work[0, lane] = math.inf
+        work[1, lane] = 0.0
+    for i in range(k_max):
+        for lane in range(n_l):
+            d = abs(y[i, lane] - a[lane])
+            better = d < work[0, lane]
+            work[1, lane] = e[i, lane] if better else work[1, lane]
+            work[0, lane] = min(d, work[0, lane])
+        j = slots[i]
+        if j >= 0:
+            for lane in range(n_l):
+                out[j, lane] = work[1, lane]
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def add_lanes(out, lane_row, n_lanes, acc, n_slots):
+    """``acc[row of lane, :n_slots] += out[:n_slots, lane]`` for the used lanes, in lane
+    (= trial) order."""
+    for lane in range(n_lanes):
+        row = acc[lane_row[lane]]
+        for j in range(n_slots):
+            row[j] += out[j, lane]
