@@ -231,6 +231,29 @@ def test_stages_against_brute_force(tmp_path):
         assert ("expansion_validity_T", f"judge={judge}; k=5") in rows
 
 
+def test_stage_datasets_are_cf_clean_and_round_trip(tmp_path):
+    """Units parse as UDUNITS-2, long_name everywhere, text as character arrays (the checks of
+    tests/test_cf.py), and the judge names and problem ids read back as written."""
+    pytest.importorskip("cf_units", reason="cf-units is a test extra")
+    from test_cf import cf_problems
+
+    from itscale.pipeline.datasets import write_dataset
+    from itscale.pipeline.stages import judges, records
+
+    path = _records(tmp_path / "records.jsonl", problems=6)
+    plan = _plan(_config(str(path)))
+    jp = plan.judges[NAME]
+    ds = records.build(plan.stage("records", jp.records.split("/")[2]))
+    res = judges.build(ds, plan.stage("judges", jp.analysis.split("/")[2]))
+    for name, dataset in (("records", ds), ("analysis", res)):
+        written = write_dataset(dataset, tmp_path / f"{name}.nc")
+        assert cf_problems(written) == [], name
+        back = read_dataset(written)
+        for coord in ("judge", "problem", "judge_b"):
+            if coord in dataset.coords:
+                assert list(back[coord].values) == list(dataset[coord].values)
+
+
 # --------------------------------------------------------------------------------------------
 # Snakemake runs
 # --------------------------------------------------------------------------------------------

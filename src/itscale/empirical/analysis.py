@@ -149,14 +149,13 @@ def _optimum_vars(pp: dict, config: AnalysisConfig, counts) -> dict:
     by_problem = np.moveaxis(pp["delta"], 1, 0)  # (problem, judge, k, T)
     k_star = bootstrap_argmin(np.swapaxes(by_problem, 2, 3), config.k, counts, config.level)
     T_star = bootstrap_argmin(by_problem, config.T, counts, config.level)
+    t_name = f"empirical optimal T (argmin over the T grid), {_t_scale(config)}"
     return _interval_vars(
         "k_star", ("judge", "T"), *k_star, "empirical optimal k (argmin over the k grid)", "1"
-    ) | _interval_vars(
-        "T_star", ("judge", "k"), *T_star, "empirical optimal T (argmin over the T grid)", "score"
-    )
+    ) | _interval_vars("T_star", ("judge", "k"), *T_star, t_name, "1")
 
 
-def _comparison_vars(pp: dict, config: AnalysisConfig, counts) -> dict:
+def _comparison_vars(pp: dict, config: AnalysisConfig, counts, units: str) -> dict:
     """Paired judge differences at k_ref, (judge, judge_b, T), and the fraction a < b."""
     j_ref = config.k.index(config.k_reference)
     at_ref = np.moveaxis(pp["delta"][:, :, j_ref, :], 1, 0)  # (problem, judge, T)
@@ -164,9 +163,8 @@ def _comparison_vars(pp: dict, config: AnalysisConfig, counts) -> dict:
     means = bootstrap_means(diff, counts)
     lower, upper = percentile_interval(means, config.level)
     dims = ("judge", "judge_b", "T")
-    return _interval_vars(
-        "difference", dims, diff.mean(0), lower, upper, "error(judge) - error(judge_b) at k_ref", ""
-    ) | {
+    long_name = "error(judge) - error(judge_b) at k_ref"
+    return _interval_vars("difference", dims, diff.mean(0), lower, upper, long_name, units) | {
         "fraction_better": (
             dims,
             (means < 0).mean(0),
@@ -175,26 +173,26 @@ def _comparison_vars(pp: dict, config: AnalysisConfig, counts) -> dict:
     }
 
 
-def _expansion_vars(pp: dict, curves: dict, config: AnalysisConfig) -> dict:
+def _t_scale(config: AnalysisConfig) -> str:
+    """What a temperature is measured in (temperatures are stored with units "1")."""
+    if config.normalise == "pooled_sd":
+        return "in units of the judge's pooled within-problem score SD"
+    return "on the judge's own score scale"
+
+
+def _expansion_vars(pp: dict, curves: dict, config: AnalysisConfig, units: str) -> dict:
     hte = pp["hte"].mean(axis=1)  # (judge, k, T)
     T = np.array(config.T)
     lower, upper = curves["delta_lower"][1], curves["delta_upper"][1]
     threshold = validity_threshold(T, hte, lower, upper)
-    units = "score units (normalised)" if config.normalise == "pooled_sd" else "score units"
+    long_name = "smallest T from which the expansion stays in the interval, " + _t_scale(config)
     return {
         "expansion": (
             ("judge", "k", "T"),
             hte,
-            {"long_name": "third-order high-temperature expansion (NaN at T = 0)", "units": ""},
+            {"long_name": "third-order high-temperature expansion (NaN at T = 0)", "units": units},
         ),
-        "T_valid": (
-            ("judge", "k"),
-            threshold,
-            {
-                "long_name": "smallest T from which the expansion stays in the interval",
-                "units": units,
-            },
-        ),
+        "T_valid": (("judge", "k"), threshold, {"long_name": long_name, "units": "1"}),
     }
 
 
@@ -213,20 +211,22 @@ def analyse(ds: xr.Dataset, config: AnalysisConfig | None = None) -> xr.Dataset:
     ds = check_k_grid(ds, config.k, config.drop_small_pools)
     pp = _per_problem(ds, judges, config)
     counts = bootstrap_counts(ds.sizes["problem"], config.bootstrap, config.seed)
-    units = ds["loss"].attrs.get("units", "")
+    units = ds["loss"].attrs.get("units", "1")
     curves = _curve_vars(pp, counts, config.level, units)
-    data_vars = curves | _optimum_vars(pp, config, counts) | _comparison_vars(pp, config, counts)
-    data_vars |= _expansion_vars(pp, curves, config)
+    data_vars = curves | _optimum_vars(pp, config, counts)
+    data_vars |= _comparison_vars(pp, config, counts, units)
+    data_vars |= _expansion_vars(pp, curves, config, units)
     data_vars["score_scale"] = (
         ("judge",),
         pp["scale"],
-        {"long_name": "divisor applied to the judge's scores (1 for raw)", "units": "score"},
+        {"long_name": "divisor of the judge's scores, on its own scale (1: raw)", "units": "1"},
     )
+    t_name = f"softmax temperature over the judge's scores, {_t_scale(config)} (0: best wins)"
     coords = {
-        "judge": ("judge", np.array(judges, dtype=str)),
-        "judge_b": ("judge_b", np.array(judges, dtype=str)),
+        "judge": ("judge", np.array(judges, dtype=str), {"long_name": "judge name"}),
+        "judge_b": ("judge_b", np.array(judges, dtype=str), {"long_name": "judge name (b)"}),
         "k": ("k", np.array(config.k), {"long_name": "candidates per selection", "units": "1"}),
-        "T": ("T", np.array(config.T), {"long_name": "temperature (0: best score wins)"}),
+        "T": ("T", np.array(config.T), {"long_name": t_name, "units": "1"}),
     }
     attrs = {
         "title": "LLM-as-a-judge analysis (itscale.empirical.analyse)",

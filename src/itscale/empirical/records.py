@@ -376,20 +376,24 @@ def read_records(
     path = Path(path)
     cands, chosen, digest = _parse(path, fmt, judges)
     arrays = _assemble(cands, chosen, path.name)
-    loss_units = "1" if fmt.quality_kind == "correct" else "units of the input loss"
-    data_vars = {
+    what = "1 - correct" if fmt.quality_kind == "correct" else "in the input's units"
+    data_vars = {  # dimensionless in CF terms (units "1"); the scale is in the long_name
         "loss": (
             ("problem", "candidate"),
             arrays["loss"],
             {
-                "long_name": "loss of the candidate (lower is better; NaN: absent)",
-                "units": loss_units,
+                "long_name": f"loss of the candidate, {what} (lower is better; NaN: absent)",
+                "units": "1",
             },
         ),
         "score": (
             ("judge", "problem", "candidate"),
             arrays["score"],
-            {"long_name": "judge score (higher is preferred; NaN: absent)", "units": "score units"},
+            {
+                "long_name": "judge score on the judge's own scale (higher is preferred; NaN: "
+                "absent)",
+                "units": "1",
+            },
         ),
     }
     if arrays["ids"] is not None:
@@ -401,7 +405,11 @@ def read_records(
     width = arrays["loss"].shape[1]
     coords = {
         "problem": ("problem", np.array(arrays["problem"], dtype=str), {"long_name": "problem id"}),
-        "candidate": ("candidate", np.arange(width), {"long_name": "position in the pool"}),
+        "candidate": (
+            "candidate",
+            np.arange(width),
+            {"long_name": "position in the pool", "units": "1"},
+        ),
         "judge": ("judge", np.array(chosen, dtype=str), {"long_name": "judge name"}),
     }
     attrs = {

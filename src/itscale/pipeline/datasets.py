@@ -245,6 +245,8 @@ def _prepare(ds: xr.Dataset) -> tuple[xr.Dataset, dict[str, dict[str, Any]]]:
         if ds[name].dtype.kind == "f":
             # NaN marks "not applicable" (e.g. an asymptote outside its range); keep it a value.
             enc["_FillValue"] = None
+        elif ds[name].dtype.kind in "OU":  # text (judge names, ids): UTF-8 character arrays
+            enc.update(dtype="S1", char_dim_name=f"{name}_strlen")
         encoding[name] = enc
         ds[name].encoding = {}
     return ds, encoding
@@ -273,9 +275,10 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
 def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` to ``path`` as NetCDF-4 (zlib, float64), atomically (temp file + rename).
 
-    Floating variables are stored as float64 and integer ones as int64. The dataset must
-    already carry the provenance attributes (:func:`provenance_attrs`) and CF attributes on
-    every variable (:func:`annotate`); :func:`check_dataset` enforces it.
+    Floating variables are stored as float64, integer ones as int64, and text as fixed-width
+    UTF-8 character arrays (a ``<name>_strlen`` dimension; no variable-length strings). The
+    dataset must already carry the provenance attributes (:func:`provenance_attrs`) and CF
+    attributes on every variable (:func:`annotate`); :func:`check_dataset` enforces it.
     """
     ds, encoding = _prepare(ds)
     check_dataset(ds)

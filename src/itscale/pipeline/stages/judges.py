@@ -18,9 +18,16 @@ from itscale.empirical.analysis import AnalysisConfig, analyse
 from itscale.empirical.records import KGridError
 from itscale.pipeline.datasets import annotate, provenance_attrs
 
-__all__ = ["analysis_config", "build"]
+__all__ = ["ATTRS", "analysis_config", "build"]
 
 _LOG = logging.getLogger("itscale.judges")
+
+#: long_name and units of the text coordinates (written as character arrays; the library sets
+#: the other variables').
+ATTRS: dict[str, tuple[str, str]] = {
+    "judge": ("judge name", "1"),
+    "judge_b": ("judge name (second judge of a paired difference)", "1"),
+}
 
 
 def analysis_config(p: Mapping[str, Any]) -> AnalysisConfig:
@@ -36,18 +43,6 @@ def analysis_config(p: Mapping[str, Any]) -> AnalysisConfig:
         k_ref=p["k_ref"],
         drop_small_pools=p["drop_small_pools"],
     )
-
-
-def _coordinate_attrs(p: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
-    unit = "pooled within-problem SD of the judge's scores"
-    return {
-        "judge": ("judge name", "1"),
-        "judge_b": ("judge name (second judge of a paired difference)", "1"),
-        "T": (
-            "softmax temperature over the judge's scores (0: best score wins)",
-            unit if p["normalise"] == "pooled_sd" else "judge score units",
-        ),
-    }
 
 
 def build(records: xr.Dataset, p: Mapping[str, Any], log: logging.Logger = _LOG) -> xr.Dataset:
@@ -69,4 +64,4 @@ def build(records: xr.Dataset, p: Mapping[str, Any], log: logging.Logger = _LOG)
         raise ValueError(f"{source}: {exc}") from None
     title = f"itscale judges: LLM-as-a-judge analysis of {source}"
     res.attrs.update(provenance_attrs("judges", p, p["seed"], title=title))
-    return annotate(res, _coordinate_attrs(p))
+    return annotate(res, ATTRS)

@@ -17,14 +17,14 @@ import xarray as xr
 from itscale.empirical.records import RecordFormat, read_records
 from itscale.pipeline.datasets import annotate, provenance_attrs
 
-__all__ = ["record_format", "build"]
+__all__ = ["ATTRS", "record_format", "build"]
 
 _LOG = logging.getLogger("itscale.records")
 
-#: CF attributes of the records dataset's coordinates (the library sets the variables').
+#: long_name and units of the text variables (written as character arrays; the library sets
+#: the others').
 ATTRS: dict[str, tuple[str, str]] = {
     "problem": ("problem id", "1"),
-    "candidate": ("position in the problem's pool", "1"),
     "judge": ("judge name", "1"),
     "candidate_id": ("candidate id from the input (empty: absent)", "1"),
 }
