@@ -59,19 +59,17 @@ def stage_resources(stage: str, params: Mapping[str, Any]) -> dict[str, int]:
         shards, trials = params["shards"], params["trials"]
         block = min(params["block_size"], n_test)
         n_tc = len(params["T"]) * len(params["c"])
-        nk = len(params["k"])
-        # itscale.simulation.montecarlo working set of one block: per (input, trial) sequence about
-        # 8 (6 k_max + 2 nk + 32) bytes, capped at the engine's default budget (it chunks).
-        engine = min(
-            block * trials * 8 * (6 * k_max + 2 * nk + 32) + 16 * block * n_grid,
-            ENGINE_BUDGET_MB * mb,
-        )
-        nbytes = 8 * reps * n_test * 3 + engine / 3  # posterior arrays + engine (no safety factor)
-        # Measured costs (2-core laptop, loaded): ~1e-7 s per input x trial x k_max x (T, c)
-        # for the sampled estimator; the exact per-input curves of the Rao-Blackwellised one
-        # take 0.1-10 ms per input and (T, c) (slowest for T < 2 s^2): 5 ms assumed.
+        # itscale.simulation.montecarlo working set of one block: the compiled sampler keeps
+        # per-input sums (a few copies of block x n_grid) and tiles of 64 trials, never
+        # trials x k_max; the Rao-Blackwellised estimator's exact quadrature holds about 600
+        # float64 per (input, judge). Capped at the engine's budget (it chunks).
+        engine = min(8 * block * (4 * n_grid + 600 * len(params["c"])), ENGINE_BUDGET_MB * mb)
+        nbytes = 8 * reps * n_test * 3 + engine  # posterior arrays + engine
+        # Measured (issue 11, 2-core machine under load, wall): sampled ~5e-9 s per input x
+        # trial x k_max x (T, c), records at T = 0 far less; the exact per-input curves of the
+        # Rao-Blackwellised estimator 0.04-0.3 ms per input and (T, c). Assumed: 2e-8 and 1e-3.
         per_shard = reps * n_test / shards
-        seconds = per_shard * (trials * k_max * n_tc * 1e-7 + n_tc * 5e-3)
+        seconds = per_shard * (trials * k_max * n_tc * 2e-8 + n_tc * 1e-3)
         ops = seconds * 2e7 * 2 / 5  # runtime below = 10 min + 2 x this estimate
         if stage == "sampling":  # the gather job only combines sufficient statistics
             nbytes, ops = 8 * reps * n_test / block * n_grid * 8, reps * shards * n_grid
