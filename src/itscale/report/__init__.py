@@ -7,7 +7,9 @@ saving), :mod:`~itscale.report.draw` (drawing helpers shared by the kinds),
 judge-data experiments' rows of it), and :mod:`~itscale.report.kinds`, one
 module per figure kind (its size, theory request, plot and table rows) found by a registry.
 Nothing here computes theory: the theory stage writes every curve and optimum the figures
-show (one exception, documented in :mod:`~itscale.report.kinds.task_difficulty`).
+show, and the finite-size stage the DE theory at the fitted training sets' difficulties.
+matplotlib is imported only when a figure is drawn (not by style, draw or the kinds at
+import), because the job plan reads the kinds' declarations.
 """
 
 __all__: list[str] = []
