@@ -141,6 +141,15 @@ def test_semantic_checks(tiny):
         cfg.validate_config(config, SCHEMA)
 
 
+def test_run_selects_judge_data_experiments():
+    """``run`` may name a judge-data experiment: only its jobs are planned."""
+    config = cfg.load_config(ROOT / "config.yaml", SCHEMA)
+    judge = next(iter(config["judge_data"]))
+    config["run"] = [judge]
+    plan = cfg.build_plan(cfg.validate_config(config, SCHEMA))
+    assert list(plan.judges) == [judge] and not plan.experiments
+
+
 def test_resolve_grid():
     assert cfg.resolve_grid(
         {"start": 1, "stop": 100, "num": 3, "spacing": "log"}, integer=True

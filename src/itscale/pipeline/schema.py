@@ -251,12 +251,11 @@ def _semantic_problems(config: Mapping[str, Any]) -> list[str]:
                 f"config.experiments.{name}.sampling.shards = {smp['shards']} is not allowed: "
                 f"must be <= the number of test-input blocks ceil(n_test / block_size) = {blocks}"
             )
+    defined = [*config["experiments"], *config.get("judge_data", {})]
     for name in config.get("run", []):
-        if name not in config["experiments"]:
-            problems.append(
-                f"config.run: unknown experiment {name!r}; defined: "
-                + ", ".join(config["experiments"])
-            )
+        if name not in defined:
+            known = ", ".join(defined)
+            problems.append(f"config.run: unknown experiment {name!r}; defined: {known}")
     return problems
 
 
