@@ -18,7 +18,7 @@ import numpy as np
 from itscale.empirical import delta_pool
 from itscale.empirical.analysis import AnalysisConfig, analyse
 from itscale.empirical.records import read_records
-from itscale.selection import num_threads
+from itscale.theory.selection import num_threads
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rewardmath" / "rewardmath_bon.jsonl.gz"
 JUDGES = (

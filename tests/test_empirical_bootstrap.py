@@ -14,7 +14,7 @@ from itscale.empirical.bootstrap import (
     paired_difference,
     percentile_interval,
 )
-from itscale.selection import delta_exact
+from itscale.theory.selection import delta_exact
 
 
 def test_counts_are_seeded_and_sum_to_problems():

@@ -18,7 +18,7 @@ from itscale.empirical.expansion import (
     validity_threshold,
 )
 from itscale.empirical.records import judge_arrays, read_records
-from itscale.expansions import hte_coefficients
+from itscale.theory.expansions import hte_coefficients
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rewardmath" / "rewardmath_bon.jsonl.gz"
 

@@ -18,7 +18,7 @@ from itscale.empirical import (
     pooled_sd,
 )
 from itscale.empirical.records import judge_arrays, read_records
-from itscale.selection import delta_exact
+from itscale.theory.selection import delta_exact
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rewardmath" / "rewardmath_bon.jsonl.gz"
 

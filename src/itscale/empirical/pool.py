@@ -31,7 +31,7 @@ import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from itscale.selection import num_threads
+from itscale.theory.selection import num_threads
 
 __all__ = [
     "baseline_pool",
