@@ -346,3 +346,22 @@ def test_old_module_paths_are_aliases_of_new_homes():
 
     assert itscale.delta_exact is delta_exact
     assert set(itscale.__all__) <= set(dir(itscale))
+
+
+def test_library_and_scripts_import_modules_by_their_homes():
+    """The rules' module scanner follows files, so code must not import the old alias paths."""
+    import ast
+
+    import itscale
+
+    old = set(itscale._MOVED)
+    offenders = []
+    for path in [*(ROOT / "src" / "itscale").rglob("*.py"), *(ROOT / "workflow").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n in old]
+    assert not offenders, offenders
