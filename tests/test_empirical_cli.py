@@ -34,6 +34,12 @@ def test_cli_writes_dataset_and_figure(tmp_path, capsys):
     assert res["delta"].dims == ("judge", "k", "T")
     assert round(1 - float(res["delta"].sel(judge="judge:gpt-4o", k=10, T=0.0)), 3) == 0.356
     assert sorted(p.name for p in out.iterdir()) == ["analysis.nc", "analysis.png"]
+    # written like the pipeline's datasets: CF-clean, no vlen strings, with provenance
+    from test_cf import cf_problems
+
+    assert cf_problems(out / "analysis.nc") == []
+    assert res.attrs["stage"] == "judges" and res.attrs["source_file"] == DATA.name
+    assert len(res.attrs["source_sha256"]) == 64 and "itscale_version" in res.attrs
 
 
 @pytest.mark.parametrize(

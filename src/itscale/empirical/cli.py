@@ -8,6 +8,7 @@ file, line and field and exits with status 2 without writing anything.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from itscale.empirical.analysis import AnalysisConfig, analyse
-from itscale.empirical.records import RecordFormat, read_records, write_netcdf
+from itscale.empirical.records import RecordFormat, read_records
 
 __all__ = ["main", "parse_grid"]
 
@@ -147,11 +148,16 @@ def _run(args: argparse.Namespace) -> None:
     _print_tables(res, args.full_table)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_netcdf(res, out / "analysis.nc")
+    # written like the pipeline's judges stage: provenance, CF attributes, no vlen strings
+    from itscale.pipeline.datasets import write_dataset
+    from itscale.pipeline.stages.judges import label
+
+    params = dataclasses.asdict(config) | {"judges": list(res["judge"].values.tolist())}
+    write_dataset(label(res, params, ds.attrs["source_file"]), out / "analysis.nc")
     if not args.no_figure:
         from itscale.empirical.figure import plot_analysis
 
-        plot_analysis(res, out / "analysis.png")  # atomic, like write_netcdf
+        plot_analysis(res, out / "analysis.png")  # atomic, like write_dataset
     print(f"# wrote {out / 'analysis.nc'}" + ("" if args.no_figure else " and analysis.png"))
 
 

@@ -18,7 +18,7 @@ from itscale.empirical.analysis import AnalysisConfig, analyse
 from itscale.empirical.records import KGridError
 from itscale.pipeline.datasets import annotate, provenance_attrs
 
-__all__ = ["ATTRS", "analysis_config", "build"]
+__all__ = ["ATTRS", "analysis_config", "build", "label"]
 
 _LOG = logging.getLogger("itscale.judges")
 
@@ -62,6 +62,12 @@ def build(records: xr.Dataset, p: Mapping[str, Any], log: logging.Logger = _LOG)
         raise KGridError(f"{source}: {exc} (in the config: drop_small_pools: true)") from None
     except ValueError as exc:
         raise ValueError(f"{source}: {exc}") from None
+    return label(res, p, source)
+
+
+def label(res: xr.Dataset, p: Mapping[str, Any], source: str) -> xr.Dataset:
+    """``res`` of :func:`itscale.empirical.analyse` with provenance and CF attributes, ready for
+    :func:`itscale.pipeline.datasets.write_dataset` (the command line writes it the same way)."""
     title = f"itscale judges: LLM-as-a-judge analysis of {source}"
     res.attrs.update(provenance_attrs("judges", p, p["seed"], title=title))
     return annotate(res, ATTRS)
