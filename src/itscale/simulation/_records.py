@@ -35,7 +35,7 @@ import numba
 import numpy as np
 
 from itscale.simulation._rng import normal, uniform, uniform_open
-from itscale.simulation._tiles import argmin_tile, candidates_tile, draw_tile
+from itscale.simulation._tiles import argmin_tile, tile_candidates
 
 __all__ = [
     "SCAN",
@@ -187,26 +187,20 @@ def record_rows(key, m, s, mu_T, mu_R, slots, slot_ge, trials, t_index, row0, ro
     _judge_coefficients(m, s, mu_R, row0, row1, c0, coef, reach)
     part = np.zeros((n_rows, nc, nk + 1))  # j < j0: scan sums; j >= j0: differences
     z, e = np.empty((k0, n_l)), np.empty((k0, n_l))
-    words, states = np.empty((k0, n_l), dtype=np.uint64), np.empty((4, n_l), dtype=np.uint64)
     aux = np.empty((n_l, 4), dtype=np.uint64)
+    ws = (np.empty((k0, n_l), dtype=np.uint64), np.empty((4, n_l), dtype=np.uint64), aux)
     work, out, a = np.empty((2, n_l)), np.empty((nk, n_l)), np.empty(n_l)
-    lane_row = np.empty(n_l, dtype=np.int64)
-    lane_m, lane_s, lane_t = np.empty(n_l), np.empty(n_l), np.empty(n_l)
+    lanes = (np.empty(n_l, dtype=np.int64), np.empty(n_l), np.empty(n_l), np.empty(n_l))
+    lane_row, lane_m, lane_s, lane_t = lanes
     seq_end = row1 * trials
     for seq0 in range(row0 * trials, seq_end, n_l):
-        n_lanes = min(n_l, seq_end - seq0)
-        draw_tile(key, seq0, n_lanes, z, words, states, aux)
-        for lane in range(n_l):
-            r = min(seq0 + lane, seq_end - 1) // trials
-            lane_row[lane] = r - row0
-            lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
-        candidates_tile(z, e, lane_m, lane_s, lane_t)
+        n_lanes = tile_candidates(key, seq0, seq_end, trials, m, s, mu_T, z, e, ws, lanes)
         for c in range(nc):
             for lane in range(n_l):
-                a[lane] = mu_R[c, row0 + lane_row[lane]]
+                a[lane] = mu_R[c, lane_row[lane]]
             argmin_tile(z, e, a, slots, out, work)
             for lane in range(n_lanes):
-                r = lane_row[lane]
+                r = lane_row[lane] - row0
                 dst = part[r, c]
                 for j in range(j0):
                     dst[j] += out[j, lane]

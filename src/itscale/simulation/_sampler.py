@@ -29,12 +29,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from itscale.simulation._records import record_rows, slots_ge
-from itscale.simulation._tiles import (
-    add_lanes,
-    argmin_tile,
-    candidates_tile,
-    draw_tile,
-)
+from itscale.simulation._tiles import add_lanes, argmin_tile, tile_candidates
 
 __all__ = [
     "LANES",
@@ -204,23 +199,19 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
     nT, nc, nk = acc.shape[1:]
     z = np.empty((k_max, n_l))
     e = np.empty((k_max, n_l))
-    words = np.empty((k_max, n_l), dtype=np.uint64)
-    states = np.empty((4, n_l), dtype=np.uint64)
-    aux = np.empty((n_l, 4), dtype=np.uint64)
+    ws = (
+        np.empty((k_max, n_l), dtype=np.uint64),
+        np.empty((4, n_l), dtype=np.uint64),
+        np.empty((n_l, 4), dtype=np.uint64),
+    )
     work = np.empty((4, n_l))
     out = np.empty((nk, n_l))
     a = np.empty(n_l)
-    lane_row = np.empty(n_l, dtype=np.int64)
-    lane_m, lane_s, lane_t = np.empty(n_l), np.empty(n_l), np.empty(n_l)
+    lanes = (np.empty(n_l, dtype=np.int64), np.empty(n_l), np.empty(n_l), np.empty(n_l))
+    lane_row = lanes[0]
     seq_end = row1 * trials
     for seq0 in range(row0 * trials, seq_end, n_l):
-        n_lanes = min(n_l, seq_end - seq0)
-        draw_tile(key, seq0, n_lanes, z, words, states, aux)
-        for lane in range(n_l):
-            r = min(seq0 + lane, seq_end - 1) // trials
-            lane_row[lane] = r
-            lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
-        candidates_tile(z, e, lane_m, lane_s, lane_t)
+        n_lanes = tile_candidates(key, seq0, seq_end, trials, m, s, mu_T, z, e, ws, lanes)
         for t in range(nT):
             T = T_grid[t]
             if T == 0.0 and skip_T0:

@@ -17,7 +17,14 @@ import numpy as np
 
 from itscale.simulation._rng import normal_finish, seed_state, xoshiro_step, zig_fast
 
-__all__ = ["add_lanes", "argmin_tile", "block_normals", "candidates_tile", "draw_tile"]
+__all__ = [
+    "add_lanes",
+    "argmin_tile",
+    "block_normals",
+    "candidates_tile",
+    "draw_tile",
+    "tile_candidates",
+]
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
@@ -75,6 +82,26 @@ def candidates_tile(z, e, lane_m, lane_s, lane_t):
             zi[lane] = y
             b = y - lane_t[lane]
             ei[lane] = b * b
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def tile_candidates(key, seq0, seq_end, trials, m, s, mu_T, z, e, ws, lanes):
+    """Candidates ``z (K, L)`` and errors ``e (K, L)`` of sequences ``seq0 ..`` (before
+    ``seq_end``); returns the number of used lanes.
+
+    ws: workspaces ``(words (K, L) uint64, states (4, L) uint64, aux (L, 4) uint64)`` (``aux``
+    keeps each lane's auxiliary stream state); lanes: ``(row (L,) int64, m, s, mu_T (L,))``
+    receive each lane's absolute row and inputs (unused lanes repeat the last used row).
+    """
+    n_lanes = min(z.shape[1], seq_end - seq0)
+    draw_tile(key, seq0, n_lanes, z, ws[0], ws[1], ws[2])
+    lane_row, lane_m, lane_s, lane_t = lanes
+    for lane in range(z.shape[1]):
+        r = min(seq0 + lane, seq_end - 1) // trials
+        lane_row[lane] = r
+        lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
+    candidates_tile(z, e, lane_m, lane_s, lane_t)
+    return n_lanes
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
