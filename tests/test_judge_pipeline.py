@@ -342,7 +342,7 @@ def test_synthetic_change_reruns_no_judge_stage(runs):
     from workdirs import rule_counts
 
     counts = rule_counts(runs["synthetic"].check().jobs)
-    assert counts == {"theory": 2, "figure": 1, "numbers": 1, "publish": 1}  # 2 sweep points
+    assert counts == {"theory": 2, "theory_figure": 1, "numbers": 1, "publish": 1}  # 2 points
 
 
 def test_bad_records_file_stops_the_run_and_writes_nothing(runs):

@@ -196,7 +196,9 @@ def test_change_gamma_reruns_posterior_onward(scenarios):
 
 
 def test_change_plot_style_reruns_figures_only(scenarios):
-    assert rule_counts(scenarios["plot_style"].check().jobs) == {"figure": 3, "publish": 1}
+    # every figure: two simulated experiments (rule figure), one theory-only (theory_figure)
+    counts = rule_counts(scenarios["plot_style"].check().jobs)
+    assert counts == {"figure": 2, "theory_figure": 1, "publish": 1}
 
 
 def test_change_n_test_reruns_that_experiment_from_data(scenarios):

@@ -64,12 +64,12 @@ def runs(work, tmp_path_factory) -> dict:
     fail_run = failing.start("--cores", "2", "--keep-going")
 
     killed = Workdir.create(base / "killed", src=work.src)
-    # Each Monte Carlo shard sleeps first, so the kill surely lands while jobs are running.
-    anchor = 'job = Job(snakemake, "sampling")  # noqa: F821 - injected by Snakemake\n'
-    _inject(killed, "sampling_shard.py", anchor, "__import__('time').sleep(4)\n")
+    # Each Monte Carlo shard sleeps after writing its output, so the kill surely lands while a
+    # job whose output exists is still running: Snakemake must then call that output incomplete.
+    _inject(killed, "sampling_shard.py", "job.write(ds)\n", "__import__('time').sleep(8)\n")
     run = killed.start("--cores", "2")
     deadline = time.monotonic() + 300
-    while not list(killed.path.glob("logs/sampling/*/shard-*.log")):
+    while not list(killed.path.glob("results/sampling/*/shard-*.nc")):
         assert run.proc.poll() is None, run.wait().output
         assert time.monotonic() < deadline, "no Monte Carlo shard started"
         time.sleep(0.2)
@@ -135,7 +135,7 @@ def test_report_builds(runs, work):
     for name in ("tiny_best_of_k", "tiny_softmax", "tiny_compute_vs_data", "numbers.csv"):
         assert name in html, name
     rules = _rulegraph_rules(html)
-    for rule in ("publish", "numbers", "sampling", "theory"):
+    for rule in ("publish", "numbers", "sampling", "theory", "figure", "theory_figure"):
         assert rules.count(rule) == 1, rules
     params = re.findall(
         r'"job_properties": \{"rule": "(\w+)", "wildcards": "[^"]*", "params": "([^"]*)"', html

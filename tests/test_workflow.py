@@ -24,14 +24,16 @@ def _rule_blocks() -> dict[str, str]:
     """Text of every rule in workflow/rules/*.smk, by rule name."""
     blocks = {}
     for path in RULES:
-        parts = re.split(r"^rule (\w+):\n", path.read_text(), flags=re.M)
+        parts = re.split(
+            r"^(?:rule|use rule \w+ as) (\w+)(?: with)?:\n", path.read_text(), flags=re.M
+        )
         blocks.update(zip(parts[1::2], parts[2::2], strict=True))
     return blocks
 
 
 def _directive(block: str, name: str) -> list[str]:
     """The string literals of one directive (``output:``, ``log:``) of a rule, in order."""
-    match = re.search(rf"^    {name}:\n((?:        .*\n|\n)+?)(?=^    \w)", block, flags=re.M)
+    match = re.search(rf"^    {name}:\n((?:        .*\n|\n)+?)(?=^    \w|\Z)", block, flags=re.M)
     assert match, name
     skip = r"(?!caption=|category=|subcategory=)"  # report() arguments that are not paths
     return re.findall(rf'^\s+{skip}(?:\w+=)?(?:report\()?"([^"]+)"', match.group(1), flags=re.M)
@@ -67,7 +69,8 @@ def test_publish_files_pair_every_rendering_with_its_copy():
     assert targets == [*plan.targets(), "figures/numbers.csv", "figures/numbers.nc"]
     assert len(set(targets)) == len(targets)
     for source, target in pairs[:-2]:
-        assert re.fullmatch(r"results/figures/[0-9a-f]{16}/" + re.escape(Path(target).name), source)
+        name = re.escape(Path(target).name)
+        assert re.fullmatch(r"results/(theory_)?figures/[0-9a-f]{16}/" + name, source)
     assert [source for source, _ in pairs[-2:]] == list(plan.numbers_paths())
     assert re.fullmatch(r"results/numbers/[0-9a-f]{16}/numbers\.csv", pairs[-2][0])
 

@@ -1,6 +1,7 @@
 # Stage "figures": one figure per experiment and format, drawn by its figure kind
 # (itscale.report.kinds.<kind>) into the cache results/figures/<key>/ (keyed by the
-# experiment's dataset paths and the plot style). Stage "publish": one last job copies every
+# experiment's dataset paths and the plot style; theory-only experiments through the same rule
+# as "theory_figure", under results/theory_figures/). Stage "publish": one last job copies every
 # rendered figure and the numbers table into figures/ together, once all of them exist, so a
 # run that fails or is interrupted leaves figures/ as it was.
 
@@ -24,6 +25,13 @@ rule figure:
         p=job_params("figure"),
     script:
         "../scripts/figure.py"
+
+
+use rule figure as theory_figure with:
+    output:
+        "results/theory_figures/{key}/{experiment}.{ext}",
+    log:
+        "logs/theory_figures/{key}/{experiment}.{ext}.log",
 
 
 rule publish:

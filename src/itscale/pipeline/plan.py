@@ -48,6 +48,9 @@ PATHS: dict[str, str] = {
     "sampling": "results/sampling/{key}/sampling.nc",
     "theory": "results/theory/{key}/theory.nc",
     "figure": "results/figures/{key}/{experiment}.{ext}",
+    # figures of theory-only experiments: a rule of their own, so the rule graph shows each
+    # rule once (Snakemake draws a rule once per depth in the job graph)
+    "theory_figure": "results/theory_figures/{key}/{experiment}.{ext}",
     "numbers": "results/numbers/{key}/numbers.csv",
     "numbers_nc": "results/numbers/{key}/numbers.nc",
     # published copies, written together by the one job of rule "publish" (Plan.publish_files)
@@ -69,6 +72,7 @@ LOGS: dict[str, str] = {
     "sampling": "logs/sampling/{key}/gather.log",
     "theory": "logs/theory/{key}.log",
     "figure": "logs/figures/{key}/{experiment}.{ext}.log",
+    "theory_figure": "logs/theory_figures/{key}/{experiment}.{ext}.log",
     "numbers": "logs/numbers/{key}.log",
     "publish": "logs/publish.log",
     "records": "logs/records/{key}.log",
@@ -197,8 +201,10 @@ class ExperimentPlan:
         return [p for p in self.sampling if p is not None]
 
     def figure_path_for(self, ext: str) -> str:
-        """Cached rendering of the figure in format ``ext``."""
-        return PATHS["figure"].format(key=self.figure_key, experiment=self.name, ext=ext)
+        """Cached rendering of the figure in format ``ext`` (rule ``figure``, or
+        ``theory_figure`` for a theory-only experiment)."""
+        rule = "figure" if self.simulate else "theory_figure"
+        return PATHS[rule].format(key=self.figure_key, experiment=self.name, ext=ext)
 
     def publish_path_for(self, ext: str) -> str:
         """Published figure ``figures/<experiment>.<ext>``."""
