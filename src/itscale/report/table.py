@@ -135,83 +135,66 @@ def selector(theory: xr.Dataset, sweep: str | None) -> str:
     return text
 
 
+#: The agreement rows every simulated experiment gets: (quantity, source, note), in order.
+_AGREEMENT: tuple[tuple[str, str, str], ...] = (
+    (
+        "max_abs_z_mc_vs_finite_size",
+        "itscale.finite_size.delta_fitted",
+        "max over replicates and grid of |delta_mc - delta_fs| / delta_mc_se (same "
+        "training sets; within noise means <~ 4)",
+    ),
+    (
+        "max_abs_z_rb_vs_finite_size",
+        "itscale.finite_size.delta_fitted",
+        "as above for the Rao-Blackwellised estimator; its SE is tiny, so the s^2(x) "
+        "concentration approximation of delta_fs can show",
+    ),
+    (
+        "max_abs_z_mc_vs_de",
+        "itscale.equivalents.delta_de",
+        "max over grid of |replicate mean of delta_mc - delta_de| / Monte Carlo SE; "
+        "includes the spread between training sets, so not expected within noise",
+    ),
+    (
+        "max_rel_dev_mc_vs_de",
+        "itscale.equivalents.delta_de",
+        "max over grid of |replicate mean of delta_mc - delta_de| / delta_de",
+    ),
+    (
+        "max_rel_dev_finite_size_vs_de",
+        "itscale.finite_size.delta_fitted, itscale.equivalents.delta_de",
+        "max over grid of |replicate mean of delta_fs - delta_de| / delta_de "
+        "(finite-size and training-set effects, no Monte Carlo)",
+    ),
+)
+
+
+def _agreement_values(smp: xr.Dataset, th: xr.Dataset) -> tuple[float, ...]:
+    """One sweep point's deviations, in the order of ``_AGREEMENT``."""
+    z_fs = [
+        float((np.abs(smp[f"delta_{est}"] - smp["delta_fs"]) / smp[f"delta_{est}_se"]).max())
+        for est in ("mc", "rb")
+    ]
+    mean, se = mc_summary(smp, "mc")
+    de = th["delta_de"].sel(T=mean["T"], c=mean["c"], k=mean["k"])
+    fs = smp["delta_fs"].mean("replicate")
+    return (
+        *z_fs,
+        float((np.abs(mean - de) / se).max()),
+        float((np.abs(mean - de) / de).max()),
+        float((np.abs(fs - de) / de).max()),
+    )
+
+
 def agreement_rows(name, kind, sampling, theory):
     """Largest |MC - finite size| / SE and |MC - DE| / SE over the whole figure."""
-    rows = []
     if not sampling:
-        return rows
-    z_fs = {"mc": [], "rb": []}
-    z_de, rel_de, rel_fs_de = [], [], []
-    for smp, th in zip(sampling, theory, strict=True):
-        for est in ("mc", "rb"):
-            dev = np.abs(smp[f"delta_{est}"] - smp["delta_fs"]) / smp[f"delta_{est}_se"]
-            z_fs[est].append(float(dev.max()))
-        mean, se = mc_summary(smp, "mc")
-        de = th["delta_de"].sel(T=mean["T"], c=mean["c"], k=mean["k"])
-        z_de.append(float((np.abs(mean - de) / se).max()))
-        rel_de.append(float((np.abs(mean - de) / de).max()))
-        fs = smp["delta_fs"].mean("replicate")
-        rel_fs_de.append(float((np.abs(fs - de) / de).max()))
-    rows.append(
-        row(
-            name,
-            kind,
-            "max_abs_z_mc_vs_finite_size",
-            "all",
-            value=max(z_fs["mc"]),
-            source="itscale.finite_size.delta_fitted",
-            note="max over replicates and grid of |delta_mc - delta_fs| / delta_mc_se (same "
-            "training sets; within noise means <~ 4)",
-        )
-    )
-    rows.append(
-        row(
-            name,
-            kind,
-            "max_abs_z_rb_vs_finite_size",
-            "all",
-            value=max(z_fs["rb"]),
-            source="itscale.finite_size.delta_fitted",
-            note="as above for the Rao-Blackwellised estimator; its SE is tiny, so the s^2(x) "
-            "concentration approximation of delta_fs can show",
-        )
-    )
-    rows.append(
-        row(
-            name,
-            kind,
-            "max_abs_z_mc_vs_de",
-            "all",
-            value=max(z_de),
-            source="itscale.equivalents.delta_de",
-            note="max over grid of |replicate mean of delta_mc - delta_de| / Monte Carlo SE; "
-            "includes the spread between training sets, so not expected within noise",
-        )
-    )
-    rows.append(
-        row(
-            name,
-            kind,
-            "max_rel_dev_mc_vs_de",
-            "all",
-            value=max(rel_de),
-            source="itscale.equivalents.delta_de",
-            note="max over grid of |replicate mean of delta_mc - delta_de| / delta_de",
-        )
-    )
-    rows.append(
-        row(
-            name,
-            kind,
-            "max_rel_dev_finite_size_vs_de",
-            "all",
-            value=max(rel_fs_de),
-            source="itscale.finite_size.delta_fitted, itscale.equivalents.delta_de",
-            note="max over grid of |replicate mean of delta_fs - delta_de| / delta_de "
-            "(finite-size and training-set effects, no Monte Carlo)",
-        )
-    )
-    return rows
+        return []
+    values = [_agreement_values(smp, th) for smp, th in zip(sampling, theory, strict=True)]
+    return [
+        row(name, kind, quantity, "all", value=max(v[i] for v in values), source=src, note=note)
+        for i, (quantity, src, note) in enumerate(_AGREEMENT)
+    ]
 
 
 def experiment_rows(
