@@ -24,7 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from itscale.pipeline.params import stage_key
-from itscale.pipeline.plan import PATHS, Plan, _add, figure_formats, resolve_grid
+from itscale.pipeline.plan import (
+    PATHS,
+    Plan,
+    PublishedFigure,
+    _add,
+    figure_formats,
+    resolve_grid,
+)
 
 __all__ = ["KIND", "JudgePlan", "resolve_point", "add_judge_data"]
 
@@ -35,7 +42,7 @@ _FORMAT_KEYS = ("layout", "problem", "candidate", "quality", "quality_kind", "sc
 
 
 @dataclass
-class JudgePlan:
+class JudgePlan(PublishedFigure):
     """Jobs of one judge-data experiment: records, analysis, and its figure in each format."""
 
     name: str
@@ -50,15 +57,6 @@ class JudgePlan:
     def figure_path_for(self, ext: str) -> str:
         """Cached rendering of the figure in format ``ext``."""
         return PATHS["judge_figure"].format(key=self.figure_key, experiment=self.name, ext=ext)
-
-    def publish_path_for(self, ext: str) -> str:
-        """Published figure ``figures/<name>.<ext>``."""
-        return PATHS["publish_figure"].format(experiment=self.name, ext=ext)
-
-    @property
-    def publish_paths(self) -> list[str]:
-        """Published figures, one per format."""
-        return [self.publish_path_for(ext) for ext in self.exts]
 
     def numbers_params(self) -> dict[str, str]:
         """What the numbers stage needs: the experiment name and its analysis path."""

@@ -33,6 +33,7 @@ __all__ = [
     "LOGS",
     "WILDCARDS",
     "resolve_grid",
+    "PublishedFigure",
     "ExperimentPlan",
     "Plan",
     "build_plan",
@@ -181,8 +182,28 @@ def _sweep_models(exp: Mapping[str, Any]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 
 
+class PublishedFigure:
+    """What every plan entry with a figure shares: its published copies in ``figures/``.
+
+    Subclasses (dataclasses) have ``name`` and ``exts`` (figure formats) and say where the
+    figure is rendered (``figure_path_for``).
+    """
+
+    name: str
+    exts: list[str]
+
+    def publish_path_for(self, ext: str) -> str:
+        """Published figure ``figures/<name>.<ext>``."""
+        return PATHS["publish_figure"].format(experiment=self.name, ext=ext)
+
+    @property
+    def publish_paths(self) -> list[str]:
+        """Published figures, one per format."""
+        return [self.publish_path_for(ext) for ext in self.exts]
+
+
 @dataclass
-class ExperimentPlan:
+class ExperimentPlan(PublishedFigure):
     """Jobs of one experiment: one entry per sweep point, plus the figure."""
 
     name: str
@@ -206,19 +227,10 @@ class ExperimentPlan:
         rule = "figure" if self.simulate else "theory_figure"
         return PATHS[rule].format(key=self.figure_key, experiment=self.name, ext=ext)
 
-    def publish_path_for(self, ext: str) -> str:
-        """Published figure ``figures/<experiment>.<ext>``."""
-        return PATHS["publish_figure"].format(experiment=self.name, ext=ext)
-
     @property
     def publish_path(self) -> str:
         """Published figure in the first format."""
         return self.publish_path_for(self.exts[0])
-
-    @property
-    def publish_paths(self) -> list[str]:
-        """Published figures, one per format."""
-        return [self.publish_path_for(ext) for ext in self.exts]
 
 
 @dataclass
