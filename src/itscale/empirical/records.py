@@ -26,7 +26,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -462,13 +461,8 @@ def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
 
     A failure leaves no file at ``path`` (and no temporary file). Returns the path.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    from itscale.pipeline.datasets import atomic_output
+
+    with atomic_output(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
