@@ -35,7 +35,7 @@ import numba
 import numpy as np
 
 from itscale.simulation._rng import normal, uniform, uniform_open
-from itscale.simulation._tiles import argmin_tile, tile_candidates
+from itscale.simulation._tiles import add_lanes, argmin_tile, group_inputs, tile_candidates
 
 __all__ = [
     "SCAN",
@@ -164,59 +164,61 @@ def _judge_coefficients(m, s, mu_R, row0, row1, c0, coef, reach):
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def record_rows(key, m, s, mu_T, mu_R, slots, slot_ge, trials, t_index, row0, row1, n_l, acc):
-    """Best-of-k trial sums for rows ``row0 .. row1 - 1`` into ``acc[row, t_index]``.
+    """Best-of-k trial sums for rows ``row0 .. row1 - 1`` into ``acc[t_index, :, :, row]``.
 
     The first ``min(k_max, SCAN)`` candidates of each sequence are drawn as the plain sampler
-    draws them (tiles of ``n_l`` sequences in SIMD lanes) and scanned for their running
+    draws them (tiles of one trial of ``n_l`` rows in SIMD lanes) and scanned for their running
     minimum; later records are sampled from the sequence's auxiliary stream, judge after judge.
 
     Args:
         key: ``(4,)`` uint64 block key. m, s, mu_T: ``(rows,)``. mu_R: ``(nc, rows)``.
         slots: ``(k_max,)`` grid index of candidate count ``i + 1`` or -1.
         slot_ge: ``(k_max + 1,)`` index of the first grid ``k >= K`` for ``K = 0..k_max``
-            (``nk`` if none). trials: sequences per row. n_l: lanes per tile (never changes
+            (``nk`` if none). trials: sequences per row. n_l: rows per tile (never changes
             results).
-        acc: ``(rows, nT, nc, nk)``; ``acc[row, t_index, c, :]`` is overwritten.
+        acc: ``(nT, nc, nk, rows)``; ``acc[t_index, c, :, row]`` is overwritten.
     """
-    nc, nk, k_max = mu_R.shape[0], acc.shape[3], slot_ge.size - 1
+    nc, nk, k_max = mu_R.shape[0], acc.shape[2], slot_ge.size - 1
     k0 = min(k_max, SCAN)
     j0 = slot_ge[k0 + 1] if k0 < k_max else nk  # grid slots j < j0 have k <= k0
     n_rows = row1 - row0
     coef = np.empty((n_rows, nc, _N_SERIES))
     reach, c0 = np.empty((n_rows, nc)), np.empty((n_rows, nc))
     _judge_coefficients(m, s, mu_R, row0, row1, c0, coef, reach)
-    part = np.zeros((n_rows, nc, nk + 1))  # j < j0: scan sums; j >= j0: differences
+    part = np.zeros((nc, nk + 1, n_rows))  # j < j0: scan sums; j >= j0: differences
     z, e = np.empty((k0, n_l)), np.empty((k0, n_l))
     aux = np.empty((n_l, 4), dtype=np.uint64)
     ws = (np.empty((k0, n_l), dtype=np.uint64), np.empty((4, n_l), dtype=np.uint64), aux)
-    work, out, a = np.empty((2, n_l)), np.empty((nk, n_l)), np.empty(n_l)
-    lanes = (np.empty(n_l, dtype=np.int64), np.empty(n_l), np.empty(n_l), np.empty(n_l))
-    lane_row, lane_m, lane_s, lane_t = lanes
-    seq_end = row1 * trials
-    for seq0 in range(row0 * trials, seq_end, n_l):
-        n_lanes = tile_candidates(key, seq0, seq_end, trials, m, s, mu_T, z, e, ws, lanes)
+    work, out, a = np.empty((2, n_l)), np.empty((nk, n_l)), np.empty((nc, n_l))
+    lanes = (np.empty(n_l), np.empty(n_l), np.empty(n_l))
+    lane_m, lane_s, lane_t = lanes
+    for g0 in range(row0, row1, n_l):
+        n_lanes = group_inputs(m, s, mu_T, g0, row1, lanes)
         for c in range(nc):
             for lane in range(n_l):
-                a[lane] = mu_R[c, lane_row[lane]]
-            argmin_tile(z, e, a, slots, out, work)
-            for lane in range(n_lanes):
-                r = lane_row[lane] - row0
-                dst = part[r, c]
-                for j in range(j0):
-                    dst[j] += out[j, lane]
-                if k0 < k_max:
-                    dst[j0] += work[1, lane]
+                a[c, lane] = mu_R[c, min(g0 + lane, row1 - 1)]
+        for trial in range(trials):
+            tile_candidates(key, g0, n_lanes, trials, trial, z, e, ws, lanes)
+            for c in range(nc):
+                argmin_tile(z, e, a[c], slots, out, work)
+                dst = part[c]
+                add_lanes(out, dst, g0 - row0, n_lanes, j0)
+                if k0 == k_max:
+                    continue
+                for lane in range(n_lanes):
+                    r = g0 - row0 + lane
+                    dst[j0, r] += work[1, lane]
                     _continue(
                         aux[lane], k0, work[0, lane] / lane_s[lane], work[1, lane], c0[r, c],
                         coef[r, c], reach[r, c], k_max, lane_m[lane], lane_s[lane],
-                        lane_t[lane], slot_ge, dst,
+                        lane_t[lane], slot_ge, dst[:, r],
                     )  # fmt: skip
-    for r in range(n_rows):
-        for c in range(nc):
+    for c in range(nc):
+        for r in range(n_rows):
             total = 0.0
             for j in range(nk):
-                total = part[r, c, j] if j <= j0 else total + part[r, c, j]
-                acc[row0 + r, t_index, c, j] = total
+                total = part[c, j, r] if j <= j0 else total + part[c, j, r]
+                acc[t_index, c, j, row0 + r] = total
 
 
 def slots_ge(k_grid: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from itscale.simulation._records import record_rows, slots_ge
-from itscale.simulation._tiles import add_lanes, argmin_tile, tile_candidates
+from itscale.simulation._tiles import add_lanes, argmin_tile, group_inputs, tile_candidates
 
 __all__ = [
     "LANES",
@@ -191,12 +191,12 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
         key: ``(4,)`` uint64 block key. m, s, mu_T: ``(rows,)``. mu_R: ``(nc, rows)`` judge
             centres. T_grid: ``(nT,)``. slots: ``(k_max,)`` grid index per candidate count or
             -1. trials: sequences per row. skip_T0: leave ``T = 0`` entries alone (the
-            records sampler fills them). n_l: sequences per tile (never changes results).
-        acc: ``(rows, nT, nc, nk)`` float64, zero on entry for these rows; receives the sums
+            records sampler fills them). n_l: rows per tile (never changes results).
+        acc: ``(nT, nc, nk, rows)`` float64, zero on entry for these rows; receives the sums
             over trials in trial order.
     """
     k_max = slots.size
-    nT, nc, nk = acc.shape[1:]
+    nT, nc, nk = acc.shape[:3]
     z = np.empty((k_max, n_l))
     e = np.empty((k_max, n_l))
     ws = (
@@ -206,36 +206,37 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
     )
     work = np.empty((4, n_l))
     out = np.empty((nk, n_l))
-    a = np.empty(n_l)
-    lanes = (np.empty(n_l, dtype=np.int64), np.empty(n_l), np.empty(n_l), np.empty(n_l))
-    lane_row = lanes[0]
-    seq_end = row1 * trials
-    for seq0 in range(row0 * trials, seq_end, n_l):
-        n_lanes = tile_candidates(key, seq0, seq_end, trials, m, s, mu_T, z, e, ws, lanes)
-        for t in range(nT):
-            T = T_grid[t]
-            if T == 0.0 and skip_T0:
-                continue
-            for c in range(nc):
-                if math.isinf(T) and c > 0:
-                    add_lanes(out, lane_row, n_lanes, acc[:, t, c], nk)
+    a = np.empty((nc, n_l))
+    lanes = (np.empty(n_l), np.empty(n_l), np.empty(n_l))
+    for g0 in range(row0, row1, n_l):
+        n_lanes = group_inputs(m, s, mu_T, g0, row1, lanes)
+        for c in range(nc):
+            for lane in range(n_l):
+                a[c, lane] = mu_R[c, min(g0 + lane, row1 - 1)]
+        for trial in range(trials):
+            tile_candidates(key, g0, n_lanes, trials, trial, z, e, ws, lanes)
+            for t in range(nT):
+                T = T_grid[t]
+                if T == 0.0 and skip_T0:
                     continue
-                for lane in range(n_l):
-                    a[lane] = mu_R[c, lane_row[lane]]
-                if T == 0.0:
-                    argmin_tile(z, e, a, slots, out, work)
-                elif math.isinf(T):
-                    _mean_tile(e, slots, out, work)
-                elif _softmax_tile(z, e, a, 1.0 / T, slots, out, work):
-                    for lane in range(n_lanes):
-                        if work[2, lane] > _EXP_LIMIT or not math.isfinite(work[3, lane]):
-                            _softmax_lane(z, e, a[lane], T, slots, out, lane)
-                add_lanes(out, lane_row, n_lanes, acc[:, t, c], nk)
+                for c in range(nc):
+                    if math.isinf(T) and c > 0:
+                        add_lanes(out, acc[t, c], g0, n_lanes, nk)
+                        continue
+                    if T == 0.0:
+                        argmin_tile(z, e, a[c], slots, out, work)
+                    elif math.isinf(T):
+                        _mean_tile(e, slots, out, work)
+                    elif _softmax_tile(z, e, a[c], 1.0 / T, slots, out, work):
+                        for lane in range(n_lanes):
+                            if work[2, lane] > _EXP_LIMIT or not math.isfinite(work[3, lane]):
+                                _softmax_lane(z, e, a[c, lane], T, slots, out, lane)
+                    add_lanes(out, acc[t, c], g0, n_lanes, nk)
 
 
-def tile_bytes(lanes: int, k_max: int, nk: int) -> int:
-    """Working memory of one thread's tile of ``lanes`` sequences, in bytes."""
-    return 8 * lanes * (3 * k_max + nk + 12) + 8 * 20 * (nk + 16)
+def tile_bytes(lanes: int, k_max: int, nk: int, nc: int) -> int:
+    """Working memory of one thread's tile of ``lanes`` rows (``nc`` judges), in bytes."""
+    return 8 * lanes * (3 * k_max + nk + 12 + nc) + 8 * 20 * (nk + 16)
 
 
 def block_means(
@@ -259,11 +260,11 @@ def block_means(
         m, s, mu_T: ``(rows,)`` predictive mean, standard deviation, teacher output.
         mu_R: ``(nc, rows)`` judge centres. k_grid, T_grid: the grids.
         records: best-of-k (``T = 0``) by the records sampler (else the plain one).
-        lanes: sequences per tile; threads: threads over rows. Neither changes a bit.
+        lanes: rows per tile; threads: threads over rows. Neither changes a bit.
     """
     rows = m.size
     nT, nc, nk = T_grid.size, mu_R.shape[0], k_grid.size
-    acc = np.zeros((rows, nT, nc, nk))
+    acc = np.zeros((nT, nc, nk, rows))
     slots = grid_slots(k_grid)
     zero_T = np.flatnonzero(T_grid == 0.0) if records else np.empty(0, dtype=np.int64)
     plain = zero_T.size < nT
@@ -285,4 +286,4 @@ def block_means(
             for fut in [pool.submit(work, a, b) for a, b in spans]:
                 fut.result()
     acc /= trials
-    return acc.transpose(1, 2, 3, 0)
+    return acc

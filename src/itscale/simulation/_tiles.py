@@ -1,7 +1,8 @@
 """Tiles of sequences in SIMD lanes: drawing a tile's normals and its running best-of-k.
 
-A *tile* is up to ``L`` consecutive (input, trial) sequences of a block processed side by side,
-candidate-major (arrays ``(K, L)``), so every loop over lanes vectorises. Sequence ``q`` draws
+A *tile* is one trial of up to ``L`` consecutive rows (test inputs) of a block, processed side
+by side, candidate-major (arrays ``(K, L)``), so every loop over lanes vectorises; a row's
+trial sums are then plain vector additions, in trial order whatever ``L`` is. Sequence ``q`` draws
 its candidates from xoshiro256** stream ``2 q`` of the block key (:mod:`itscale.simulation._rng`)
 and completes the rare ziggurat words that fail the fast step from stream ``2 q + 1`` (its
 *auxiliary* stream), in candidate order. The first ``K`` candidates of a sequence are therefore
@@ -23,26 +24,29 @@ __all__ = [
     "block_normals",
     "candidates_tile",
     "draw_tile",
+    "group_inputs",
     "tile_candidates",
 ]
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def draw_tile(key, seq0, n_lanes, z, words, states, aux):
-    """Normals of sequences ``seq0 .. seq0 + n_lanes - 1`` into ``z (K, L)``.
+def draw_tile(key, seq0, stride, n_lanes, z, words, states, aux):
+    """Normals of sequences ``seq0 + l * stride`` (lanes ``l < n_lanes``) into ``z (K, L)``.
 
     ``words (K, L)`` uint64 and ``states (4, L)`` uint64 are workspaces; ``aux (L, 4)`` uint64
     receives each used lane's auxiliary stream state after the completions (the records
-    sampler continues from it). Lane ``l`` draws sequence ``seq0 + l``'s words in order
-    (xoshiro256** in SIMD lanes); the few that fail the ziggurat's fast step are completed
-    afterwards, in candidate order, from the auxiliary stream. Unused lanes hold finite junk.
+    sampler continues from it). Lane ``l`` draws its sequence's words in order (xoshiro256**
+    in SIMD lanes); the few that fail the ziggurat's fast step are completed afterwards, in
+    candidate order, from the auxiliary stream. Unused lanes hold finite junk.
     """
     k_max, n_l = z.shape
     for lane in range(n_l):
-        seed_state(key, 2 * (seq0 + lane), aux[0])
+        seed_state(key, 2 * (seq0 + lane * stride), aux[0])
         for w in range(4):
             states[w, lane] = aux[0, w]
+    failed = np.zeros(k_max, dtype=np.bool_)
     for i in range(k_max):
+        n_bad = 0
         for lane in range(n_l):
             r, s0, s1, s2, s3 = xoshiro_step(
                 states[0, lane], states[1, lane], states[2, lane], states[3, lane]
@@ -51,12 +55,15 @@ def draw_tile(key, seq0, n_lanes, z, words, states, aux):
             x, ok = zig_fast(r)
             words[i, lane] = r
             z[i, lane] = x if ok else math.nan
+            n_bad += not ok
+        failed[i] = n_bad > 0
     for lane in range(n_lanes):
-        st = aux[lane]
-        seed_state(key, 2 * (seq0 + lane) + 1, st)
-        for i in range(k_max):
-            if math.isnan(z[i, lane]):
-                z[i, lane] = normal_finish(st, words[i, lane])
+        seed_state(key, 2 * (seq0 + lane * stride) + 1, aux[lane])
+    for i in range(k_max):  # per lane in candidate order (lanes have separate streams)
+        if failed[i]:
+            for lane in range(n_lanes):
+                if math.isnan(z[i, lane]):
+                    z[i, lane] = normal_finish(aux[lane], words[i, lane])
 
 
 def block_normals(key: np.ndarray, rows: int, trials: int, k_max: int) -> np.ndarray:
@@ -67,7 +74,7 @@ def block_normals(key: np.ndarray, rows: int, trials: int, k_max: int) -> np.nda
     words = np.empty((k_max, n_seq), dtype=np.uint64)
     states = np.empty((4, n_seq), dtype=np.uint64)
     aux = np.empty((n_seq, 4), dtype=np.uint64)
-    draw_tile(np.asarray(key, np.uint64), 0, n_seq, z, words, states, aux)
+    draw_tile(np.asarray(key, np.uint64), 0, 1, n_seq, z, words, states, aux)
     return np.ascontiguousarray(z.T).reshape(rows, trials, k_max)
 
 
@@ -85,23 +92,27 @@ def candidates_tile(z, e, lane_m, lane_s, lane_t):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def tile_candidates(key, seq0, seq_end, trials, m, s, mu_T, z, e, ws, lanes):
-    """Candidates ``z (K, L)`` and errors ``e (K, L)`` of sequences ``seq0 ..`` (before
-    ``seq_end``); returns the number of used lanes.
+def group_inputs(m, s, mu_T, row0, row_end, lanes):
+    """Lane ``l`` of a row group takes row ``min(row0 + l, row_end - 1)``'s inputs into
+    ``lanes = (m, s, mu_T)`` (each ``(L,)``); returns the number of used lanes."""
+    lane_m, lane_s, lane_t = lanes
+    for lane in range(lane_m.size):
+        r = min(row0 + lane, row_end - 1)
+        lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
+    return min(lane_m.size, row_end - row0)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def tile_candidates(key, row0, n_lanes, trials, trial, z, e, ws, lanes):
+    """Candidates ``z (K, L)`` and errors ``e (K, L)`` of trial ``trial`` of rows ``row0 +
+    l`` (lanes ``l < n_lanes``): sequence ``(row0 + l) * trials + trial`` of the block.
 
     ws: workspaces ``(words (K, L) uint64, states (4, L) uint64, aux (L, 4) uint64)`` (``aux``
-    keeps each lane's auxiliary stream state); lanes: ``(row (L,) int64, m, s, mu_T (L,))``
-    receive each lane's absolute row and inputs (unused lanes repeat the last used row).
+    keeps each lane's auxiliary stream state); lanes: ``(m, s, mu_T)`` of the row group
+    (:func:`group_inputs`).
     """
-    n_lanes = min(z.shape[1], seq_end - seq0)
-    draw_tile(key, seq0, n_lanes, z, ws[0], ws[1], ws[2])
-    lane_row, lane_m, lane_s, lane_t = lanes
-    for lane in range(z.shape[1]):
-        r = min(seq0 + lane, seq_end - 1) // trials
-        lane_row[lane] = r
-        lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
-    candidates_tile(z, e, lane_m, lane_s, lane_t)
-    return n_lanes
+    draw_tile(key, row0 * trials + trial, trials, n_lanes, z, ws[0], ws[1], ws[2])
+    candidates_tile(z, e, lanes[0], lanes[1], lanes[2])
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
@@ -129,10 +140,12 @@ def argmin_tile(y, e, a, slots, out, work):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def add_lanes(out, lane_row, n_lanes, acc, n_slots):
-    """``acc[row of lane, :n_slots] += out[:n_slots, lane]`` for the used lanes, in lane
-    (= trial) order."""
-    for lane in range(n_lanes):
-        row = acc[lane_row[lane]]
-        for j in range(n_slots):
-            row[j] += out[j, lane]
+def add_lanes(out, acc, row0, n_lanes, n_slots):
+    """``acc[j, row0 + l] += out[j, l]`` for ``j < n_slots`` and the used lanes ``l``.
+
+    Lanes are rows, so a row's sum runs over its trials in trial order, whatever ``L``.
+    """
+    for j in range(n_slots):
+        src, dst = out[j], acc[j]
+        for lane in range(n_lanes):
+            dst[row0 + lane] += src[lane]

@@ -156,13 +156,15 @@ def candidate_normals(
     return _tiles.block_normals(key, int(rows), int(trials), int(k_max))
 
 
-def _lanes(rows: int, k_max: int, nk: int, n_grid: int, threads: int, budget: int) -> int:
-    """Sequences per tile under ``budget`` bytes (block means counted as fixed); >= 1."""
+def _lanes(
+    rows: int, k_max: int, nk: int, nc: int, n_grid: int, threads: int, budget: int
+) -> int:
+    """Rows per tile under ``budget`` bytes (block means counted as fixed); >= 1."""
     fixed = 8 * 2 * rows * n_grid
     lanes = _sampler.LANES
-    while lanes > 1 and fixed + threads * _sampler.tile_bytes(lanes, k_max, nk) > budget:
+    while lanes > 1 and fixed + threads * _sampler.tile_bytes(lanes, k_max, nk, nc) > budget:
         lanes //= 2
-    need = fixed + threads * _sampler.tile_bytes(lanes, k_max, nk)
+    need = fixed + threads * _sampler.tile_bytes(lanes, k_max, nk, nc)
     if need > budget:
         raise ValueError(
             f"memory_budget={budget} bytes is too small: one block of {rows} inputs needs "
@@ -187,7 +189,7 @@ def _block_means_sampled(
     """Per-input trial means of the sampled estimator, shape ``(nT, nc, nk, rows)``."""
     k_max, nk = int(k_grid[-1]), k_grid.size
     n_thr = max(1, min(threads, m.size))
-    lanes = _lanes(m.size, k_max, nk, T_grid.size * c_grid.size * nk, n_thr, budget)
+    lanes = _lanes(m.size, k_max, nk, c_grid.size, T_grid.size * c_grid.size * nk, n_thr, budget)
     mu_R = np.stack([judge_centre(mu_T, m, float(c)) for c in c_grid])
     return _sampler.block_means(
         key, m, s, mu_T, mu_R, k_grid, T_grid, trials, records=records, lanes=lanes,
