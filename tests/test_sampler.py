@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, special, stats
 
-from itscale.simulation import _records, _rng, _sampler, _tiles
+from itscale.simulation import _records, _rng, _sampler, _tiles, _vecmath
 from itscale.simulation import montecarlo as mc
 
 # ------------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_sequences_are_distinct_and_uncorrelated():
 def _fast_exp_all(x):
     out = np.empty_like(x)
     for i in range(x.size):
-        out[i] = _sampler.fast_exp(x[i])
+        out[i] = _vecmath.fast_exp(x[i])
     return out
 
 
