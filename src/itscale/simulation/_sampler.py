@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
+
 from itscale.simulation._records import record_rows, slots_ge
-from itscale.simulation._vecmath import fast_exp
 from itscale.simulation._tiles import add_lanes, argmin_tile, group_inputs, tile_candidates
+from itscale.simulation._vecmath import fast_exp
 
 __all__ = [
     "LANES",
@@ -38,6 +39,7 @@ __all__ = [
 
 LANES = 64  # sequences per tile, processed side by side (at most; the memory budget may cut it)
 _EXP_LIMIT = 600.0  # softmax exponents above this take the running-maximum recomputation
+
 
 def grid_slots(k_grid: np.ndarray) -> np.ndarray:
     """``(k_max,)`` int64: ``j`` where candidate count ``i + 1 == k_grid[j]``, else -1."""

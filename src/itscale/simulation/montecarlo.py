@@ -156,9 +156,7 @@ def candidate_normals(
     return _tiles.block_normals(key, int(rows), int(trials), int(k_max))
 
 
-def _lanes(
-    rows: int, k_max: int, nk: int, nc: int, n_grid: int, threads: int, budget: int
-) -> int:
+def _lanes(rows: int, k_max: int, nk: int, nc: int, n_grid: int, threads: int, budget: int) -> int:
     """Rows per tile under ``budget`` bytes (block means counted as fixed); >= 1."""
     fixed = 8 * 2 * rows * n_grid
     lanes = _sampler.LANES
