@@ -16,7 +16,7 @@ import math
 import numba
 import numpy as np
 
-from itscale.simulation._rng import normal_finish, seed_state, xoshiro_step, zig_fast
+from itscale.simulation._rng import normal_finish, seed_lanes, xoshiro_step, zig_fast
 
 __all__ = [
     "add_lanes",
@@ -40,11 +40,9 @@ def draw_tile(key, seq0, stride, n_lanes, z, words, states, aux):
     candidate order, from the auxiliary stream. Unused lanes hold finite junk.
     """
     k_max, n_l = z.shape
-    for lane in range(n_l):
-        seed_state(key, 2 * (seq0 + lane * stride), aux[0])
-        for w in range(4):
-            states[w, lane] = aux[0, w]
+    seed_lanes(key, 2 * seq0, 2 * stride, states)
     failed = np.zeros(k_max, dtype=np.bool_)
+    aux_t = np.empty((4, n_l), dtype=np.uint64)
     for i in range(k_max):
         n_bad = 0
         for lane in range(n_l):
@@ -57,8 +55,10 @@ def draw_tile(key, seq0, stride, n_lanes, z, words, states, aux):
             z[i, lane] = x if ok else math.nan
             n_bad += not ok
         failed[i] = n_bad > 0
+    seed_lanes(key, 2 * seq0 + 1, 2 * stride, aux_t)
     for lane in range(n_lanes):
-        seed_state(key, 2 * (seq0 + lane * stride) + 1, aux[lane])
+        for w in range(4):
+            aux[lane, w] = aux_t[w, lane]
     for i in range(k_max):  # per lane in candidate order (lanes have separate streams)
         if failed[i]:
             for lane in range(n_lanes):
