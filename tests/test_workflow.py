@@ -36,7 +36,11 @@ def _directive(block: str, name: str) -> list[str]:
     match = re.search(rf"^    {name}:\n((?:        .*\n|\n)+?)(?=^    \w|\Z)", block, flags=re.M)
     assert match, name
     skip = r"(?!caption=|category=|subcategory=)"  # report() arguments that are not paths
-    return re.findall(rf'^\s+{skip}(?:\w+=)?(?:report\()?"([^"]+)"', match.group(1), flags=re.M)
+    found = re.findall(
+        rf'^\s+{skip}(?:\w+=)?(?:report\(|expand\()?"([^"]+)"', match.group(1), flags=re.M
+    )
+    # expand("...{{key}}...{ext}", ext=FIGURE_FORMATS): the pattern with its wildcards
+    return [path.replace("{{", "{").replace("}}", "}") for path in found]
 
 
 def test_rule_paths_equal_the_plan():
@@ -52,6 +56,8 @@ def test_rule_paths_equal_the_plan():
     expected["publish"] = []  # published("targets"): not literal paths
     assert outputs == expected
     assert re.search(r"^    output:\n        published\(\"targets\"\),\n", blocks["publish"], re.M)
+    for name in ("figure", "theory_figure", "judge_figure"):  # one job saves every format
+        assert "ext=FIGURE_FORMATS" in blocks[name], name
     logs = {name: _directive(block, "log") for name, block in blocks.items() if name != "all"}
     assert logs == {name: [path] for name, path in LOGS.items()}
 

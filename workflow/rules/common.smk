@@ -6,7 +6,7 @@
 import os
 
 from itscale.pipeline.modules import module_files
-from itscale.pipeline.plan import PATHS, WILDCARDS, build_plan
+from itscale.pipeline.plan import PATHS, WILDCARDS, build_plan, figure_formats
 from itscale.pipeline.schema import validate_config
 
 # Validate before anything runs: a bad value stops here, naming the key and its allowed range.
@@ -14,13 +14,14 @@ validate_config(
     config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 )
 PLAN = build_plan(config)
+# Every figure job draws its figure once and saves it in each of these formats.
+FIGURE_FORMATS = figure_formats(config["plot_style"])
 
 
 wildcard_constraints:
     key=WILDCARDS["key"],
     shard=WILDCARDS["shard"],
     experiment=WILDCARDS["experiment"],
-    ext=WILDCARDS["ext"],
 
 
 def job_params(stage):

@@ -1,5 +1,6 @@
-# Stage "figures": one figure per experiment and format, drawn by its figure kind
-# (itscale.report.kinds.<kind>) into the cache results/figures/<key>/ (keyed by the
+# Stage "figures": one job per experiment draws its figure once, by its figure kind
+# (itscale.report.kinds.<kind>), and saves it in every format of plot_style.format
+# (FIGURE_FORMATS) into the cache results/figures/<key>/ (keyed by the
 # experiment's dataset paths and the plot style; theory-only experiments through the same rule
 # as "theory_figure", under results/theory_figures/). Stage "publish": one last job copies every
 # rendered figure and the numbers table into figures/ together, once all of them exist, so a
@@ -12,9 +13,9 @@ rule figure:
         theory=figure_datasets("theory"),
         modules=figure_modules,
     output:
-        "results/figures/{key}/{experiment}.{ext}",
+        expand("results/figures/{{key}}/{{experiment}}.{ext}", ext=FIGURE_FORMATS),
     log:
-        "logs/figures/{key}/{experiment}.{ext}.log",
+        "logs/figures/{key}/{experiment}.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1
@@ -29,9 +30,11 @@ rule figure:
 
 use rule figure as theory_figure with:
     output:
-        "results/theory_figures/{key}/{experiment}.{ext}",
+        expand(
+            "results/theory_figures/{{key}}/{{experiment}}.{ext}", ext=FIGURE_FORMATS
+        ),
     log:
-        "logs/theory_figures/{key}/{experiment}.{ext}.log",
+        "logs/theory_figures/{key}/{experiment}.log",
 
 
 rule publish:

@@ -51,9 +51,9 @@ rule judge_figure:
         analysis=judge_analysis,
         modules=module_files("pipeline.stages.judge_figure"),
     output:
-        "results/judge_figures/{key}/{experiment}.{ext}",
+        expand("results/judge_figures/{{key}}/{{experiment}}.{ext}", ext=FIGURE_FORMATS),
     log:
-        "logs/judge_figures/{key}/{experiment}.{ext}.log",
+        "logs/judge_figures/{key}/{experiment}.log",
     conda:
         "../envs/itscale.yaml"
     threads: 1

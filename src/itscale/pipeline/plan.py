@@ -72,13 +72,13 @@ LOGS: dict[str, str] = {
     "sampling_shard": "logs/sampling/{key}/shard-{shard}.log",
     "sampling": "logs/sampling/{key}/gather.log",
     "theory": "logs/theory/{key}.log",
-    "figure": "logs/figures/{key}/{experiment}.{ext}.log",
-    "theory_figure": "logs/theory_figures/{key}/{experiment}.{ext}.log",
+    "figure": "logs/figures/{key}/{experiment}.log",
+    "theory_figure": "logs/theory_figures/{key}/{experiment}.log",
     "numbers": "logs/numbers/{key}.log",
     "publish": "logs/publish.log",
     "records": "logs/records/{key}.log",
     "judges": "logs/judges/{key}.log",
-    "judge_figure": "logs/judge_figures/{key}/{experiment}.{ext}.log",
+    "judge_figure": "logs/judge_figures/{key}/{experiment}.log",
 }
 
 #: Wildcard regular expressions shared by every rule.
@@ -214,7 +214,7 @@ class ExperimentPlan(PublishedFigure):
     theory: list[str]  # theory dataset path of each point
     figure_key: str
     figure_params: dict[str, Any]
-    exts: list[str]  # figure formats, e.g. ["pdf", "png"]; each is rendered by its own job
+    exts: list[str]  # figure formats, e.g. ["pdf", "png"], all saved by the one figure job
 
     @property
     def sampling_paths(self) -> list[str]:

@@ -29,6 +29,7 @@ __all__ = [
     "new_figure",
     "open_figure",
     "save_figure",
+    "figure_targets",
     "colour",
     "marker",
 ]
@@ -181,6 +182,15 @@ def save_figure(
                 fig.savefig(tmp, format=fmt, dpi=dpi or fig.dpi, metadata=SAVE_METADATA[fmt])
         paths.append(path)
     return paths
+
+
+def figure_targets(paths: Sequence[str | os.PathLike]) -> tuple[Path, list[str]]:
+    """``(prefix, formats)`` of output paths ``<prefix>.<format>`` that share one prefix."""
+    paths = [Path(p) for p in paths]
+    prefixes = {p.with_suffix("") for p in paths}
+    if not paths or len(prefixes) != 1 or not all(p.suffix for p in paths):
+        raise ValueError(f"expected <prefix>.<format> paths with one prefix, got {paths}")
+    return prefixes.pop(), [p.suffix.removeprefix(".") for p in paths]
 
 
 def colour(i: int) -> str:

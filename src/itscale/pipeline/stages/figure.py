@@ -1,4 +1,4 @@
-"""Stage "figure": one experiment's figure in one format, drawn by its figure kind.
+"""Stage "figure": one experiment's figure, drawn once by its figure kind, in every format.
 
 The figure kind's module (:mod:`itscale.report.kinds`) draws from the experiment's sampling
 and theory datasets (one per sweep point, in sweep order; no sampling for theory-only
@@ -16,6 +16,7 @@ from typing import Any
 import xarray as xr
 
 from itscale.report.kinds import render as render_kind
+from itscale.report.style import figure_targets
 
 __all__ = ["render"]
 
@@ -26,25 +27,25 @@ def render(
     params: Mapping[str, Any],
     sampling: Sequence[xr.Dataset],
     theory: Sequence[xr.Dataset],
-    path: str | os.PathLike,
+    paths: Sequence[str | os.PathLike],
     log: logging.Logger = _LOG,
-) -> Path:
-    """Draw the figure of the figure job ``params`` into ``path`` (its suffix is the format).
+) -> list[Path]:
+    """Draw the figure of the figure job ``params`` once and save it to each of ``paths``
+    (one stem, the suffixes give the formats); returns the paths.
 
     ``params``: experiment, kind, title, T_unit (how temperatures are labelled), plot_style.
     """
-    path = Path(path)
+    prefix, formats = figure_targets(paths)
     log.info(
-        "rendering %s (kind %s) from %d sampling and %d theory dataset(s)",
-        *(params["experiment"], params["kind"], len(sampling), len(theory)),
+        "rendering %s (kind %s) from %d sampling and %d theory dataset(s) as %s",
+        *(params["experiment"], params["kind"], len(sampling), len(theory), ", ".join(formats)),
     )
-    render_kind(
+    return render_kind(
         params["kind"],
         sampling,
         theory,
-        path.with_suffix(""),
+        prefix,
         experiment=params,
         style=params["plot_style"],
-        formats=[path.suffix.removeprefix(".")],
+        formats=formats,
     )
-    return path
