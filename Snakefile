@@ -30,7 +30,6 @@ include: "workflow/rules/common.smk"
 
 localrules:
     all,
-    sampling,
 
 
 report: "workflow/report/workflow.rst"

@@ -180,10 +180,10 @@ def _changed(before: dict, after: dict) -> set[str]:
 @pytest.mark.parametrize(
     ("section", "key", "value", "changed"),
     [
-        ("grids", "T", [0.0, 1.0e-6], {"finite_size", "sampling", "theory", "figure"}),
-        ("grids", "k", [1, 3], {"finite_size", "sampling", "theory", "figure"}),
-        ("model", "gamma", 2.0e-3, {"posterior", "finite_size", "sampling", "theory", "figure"}),
-        ("sampling", "n_test", 80, {"data", "posterior", "finite_size", "sampling", "figure"}),
+        ("grids", "T", [0.0, 1.0e-6], {"sampling", "theory", "figure"}),
+        ("grids", "k", [1, 3], {"sampling", "theory", "figure"}),
+        ("model", "gamma", 2.0e-3, {"posterior", "sampling", "theory", "figure"}),
+        ("sampling", "n_test", 80, {"data", "posterior", "sampling", "figure"}),
         ("sampling", "trials", 3, {"sampling", "figure"}),
         ("sampling", "shards", 4, {"sampling", "figure"}),
         ("theory", "hte_order", 2, {"theory", "figure"}),
@@ -191,7 +191,7 @@ def _changed(before: dict, after: dict) -> set[str]:
             "model",
             "w_std",
             3.0,
-            {"data", "posterior", "finite_size", "sampling", "theory", "figure"},
+            {"data", "posterior", "sampling", "theory", "figure"},
         ),
     ],
 )
@@ -281,7 +281,7 @@ def test_shard_blocks_partition():
 
 def test_resources_are_positive_ints(tiny):
     plan = _plan(tiny)
-    for stage in ("data", "posterior", "finite_size", "sampling", "theory"):
+    for stage in ("data", "posterior", "sampling", "theory"):
         for key in plan.params.get(stage, {}):
             res = plan.resources(stage, key)
             assert set(res) == {"mem_mb", "runtime"}

@@ -96,7 +96,8 @@ def test_full_run_outputs(work):
     files = sorted((work.path / "results").rglob("*.nc"))
     files = [p for p in files if p.parent.parent.name != "numbers"]  # the table: tests/test_cf.py
     stages = collections.Counter(p.relative_to(work.path / "results").parts[0] for p in files)
-    expected = {"data": 1, "posterior": 1, "finite_size": 2, "sampling": 5, "theory": 4}
+    # sampling: 3 shards + 2 gathers (the finite-size average is computed by the gathers)
+    expected = {"data": 1, "posterior": 1, "sampling": 5, "theory": 4}
     assert stages == expected, stages
     for path in files:
         ds = read_dataset(path)
@@ -121,7 +122,7 @@ def test_full_run_outputs(work):
         for var in ("delta_de", "delta_hte", "delta_asymptote", "multiplier"):
             assert ds[var].dims == ("T", "c", "k"), var
         assert ds.attrs["seed"] == "none" and "seed" not in dataset_params(ds)
-    for stage in ("data", "posterior", "finite_size", "sampling", "theory", "figures"):
+    for stage in ("data", "posterior", "sampling", "theory", "figures"):
         logs = list((work.path / "logs" / stage).rglob("*.log"))
         assert logs and all("wrote" in p.read_text() for p in logs), stage
 
@@ -171,7 +172,6 @@ def test_change_T_grid_reruns_that_experiment_only(scenarios):
     jobs = scenarios["T_grid"].check().jobs
     assert rule_counts(jobs) == {
         "sampling_shard": 1,
-        "finite_size": 1,
         "sampling": 1,
         "theory": 1,
         "figure": 1,
@@ -185,7 +185,6 @@ def test_change_T_grid_reruns_that_experiment_only(scenarios):
 def test_change_gamma_reruns_posterior_onward(scenarios):
     assert rule_counts(scenarios["gamma"].check().jobs) == {
         "posterior": 1,
-        "finite_size": 2,
         "sampling_shard": 3,
         "sampling": 2,
         "theory": 2,
@@ -205,7 +204,6 @@ def test_change_n_test_reruns_that_experiment_from_data(scenarios):
     assert rule_counts(scenarios["n_test"].check().jobs) == {
         "data": 1,
         "posterior": 1,
-        "finite_size": 1,
         "sampling_shard": 1,
         "sampling": 1,
         "figure": 1,
@@ -255,7 +253,7 @@ def test_cores_1_and_2_give_identical_netcdf(work, scenarios):
     """A fresh 1-core run (one experiment's datasets) is byte-identical to the 2-core run."""
     scenarios["cores1"].check()
     ours, theirs = work.netcdf_files(), scenarios["cores1_files"]
-    assert len(theirs) == 7  # data, posterior, finite_size, 2 shards, sampling, theory
+    assert len(theirs) == 6  # data, posterior, 2 shards, sampling (with finite size), theory
     assert set(theirs) <= set(ours)
     different = [name for name in theirs if theirs[name] != ours[name]]
     assert not different, different
@@ -264,8 +262,8 @@ def test_cores_1_and_2_give_identical_netcdf(work, scenarios):
 def test_shards_combine_to_unsharded(reruns):
     """tiny_best_of_k runs with 2 shards; 1 shard gives identical numbers (issue 5).
 
-    The one-shard copy shares data, posterior and finite-size results with the original
-    (shards only enter the sampling key), so only its shard and gather jobs run.
+    The one-shard copy shares data and posterior with the original (shards only enter the
+    sampling key), so only its shard and gather jobs run.
     """
     from itscale.pipeline.datasets import read_dataset
 

@@ -131,11 +131,11 @@ PIPELINE_TIMEOUT = int(os.environ.get("ITSCALE_SLURM_PIPELINE_TIMEOUT", "900"))
 #: rules that run on the submit host (Snakefile `localrules` / `localrule: True`); their
 #: scripts log SLURM_JOB_ID=none
 PIPELINE_LOCAL_LOGS = {
-    "sampling/*/gather.log",
     "numbers/*.log",
     "publish.log",
 }
-#: SLURM jobs of tiny-slurm.yaml: data, posterior, finite_size, 2 shards, 3 theory, 2 figures
+#: SLURM jobs of tiny-slurm.yaml: data, posterior, 2 shards, the gather (with the finite-size
+#: average), 3 theory, 2 figures
 PIPELINE_SLURM_JOBS = 10
 INJECTED = "injected failure (tests/test_slurm.py)"
 
@@ -225,8 +225,8 @@ def test_pipeline_slurm_results_identical_to_local(pipeline_runs):
     for log, ids in harness.slurm_job_ids_in_logs(local.workdir / "logs").items():
         assert ids in ([], ["none"]), (log, ids)
     ncs = sorted(p.relative_to(slurm.workdir) for p in slurm.workdir.glob("results/**/*.nc"))
-    # data, posterior, finite_size, 2 shards, gather, 3 theory, the numbers table
-    assert len(ncs) == 10, ncs
+    # data, posterior, 2 shards, gather, 3 theory, the numbers table
+    assert len(ncs) == 9, ncs
     for tree in ("results", "figures"):
         diffs = harness.compare_trees(slurm.workdir / tree, local.workdir / tree)
         assert diffs == [], diffs

@@ -1,7 +1,9 @@
-"""Stage "sampling", gather (itscale.pipeline.stages.sampling.gather): shards combined exactly."""
+"""Stage "sampling" (itscale.pipeline.stages.sampling.sampling_job): the shards combined
+exactly, with the finite-size exact average of the same training sets."""
 
 from itscale.pipeline.job import Job
 from itscale.pipeline.stages import sampling
 
 job = Job(snakemake, "sampling")  # noqa: F821 - injected by Snakemake
-job.write(sampling.gather(job.read_all("shards"), job.read("finite_size"), job.params, job.log))
+ds = sampling.sampling_job(job.read("posterior"), job.read_all("shards"), job.params, job.log)
+job.write(ds)

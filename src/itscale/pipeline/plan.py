@@ -44,7 +44,6 @@ __all__ = [
 PATHS: dict[str, str] = {
     "data": "results/data/{key}/data.nc",
     "posterior": "results/posterior/{key}/posterior.nc",
-    "finite_size": "results/finite_size/{key}/finite_size.nc",
     "sampling_shard": "results/sampling/{key}/shard-{shard}.nc",
     "sampling": "results/sampling/{key}/sampling.nc",
     "theory": "results/theory/{key}/theory.nc",
@@ -68,7 +67,6 @@ PATHS: dict[str, str] = {
 LOGS: dict[str, str] = {
     "data": "logs/data/{key}.log",
     "posterior": "logs/posterior/{key}.log",
-    "finite_size": "logs/finite_size/{key}.log",
     "sampling_shard": "logs/sampling/{key}/shard-{shard}.log",
     "sampling": "logs/sampling/{key}/gather.log",
     "theory": "logs/theory/{key}.log",
@@ -350,7 +348,7 @@ def build_plan(config: Mapping[str, Any]) -> Plan:
             point["curves"] = request
             theory.append(PATHS["theory"].format(key=_add(plan, "theory", point)))
             if exp["simulate"]:
-                for stage in ("data", "posterior", "finite_size"):
+                for stage in ("data", "posterior"):
                     _add(plan, stage, point)
                 sampling.append(PATHS["sampling"].format(key=_add(plan, "sampling", point)))
             else:

@@ -52,9 +52,6 @@ def stage_resources(stage: str, params: Mapping[str, Any]) -> dict[str, int]:
     elif stage == "posterior":
         nbytes = 8 * reps * (n * d + n + n_test * (d + 3) + d * d) * 2
         ops = reps * (n * d * d + n_test * d * d)
-    elif stage == "finite_size":
-        nbytes = 8 * reps * n_test * 3 + 8 * 4096 * n_grid
-        ops = reps * n_grid * 1e5
     elif stage in ("sampling", "shard"):
         shards, trials = params["shards"], params["trials"]
         block = min(params["block_size"], n_test)
@@ -71,8 +68,13 @@ def stage_resources(stage: str, params: Mapping[str, Any]) -> dict[str, int]:
         per_shard = reps * n_test / shards
         seconds = per_shard * (trials * k_max * n_tc * 2e-8 + n_tc * 1e-3)
         ops = seconds * 2e7 * 2 / 5  # runtime below = 10 min + 2 x this estimate
-        if stage == "sampling":  # the gather job only combines sufficient statistics
-            nbytes, ops = 8 * reps * n_test / block * n_grid * 8, reps * shards * n_grid
+        if stage == "sampling":
+            # the gather job: the finite-size exact average (the test inputs' predictive
+            # arrays, the exact quadrature per grid point) and the per-block statistics
+            nbytes = (
+                8 * reps * n_test * 3 + 8 * 4096 * n_grid + 8 * reps * n_test / block * n_grid * 8
+            )
+            ops = reps * n_grid * 1e5 + reps * shards * n_grid
     elif stage == "theory":
         nbytes = 8 * n_grid * 4096
         ops = n_grid * 1e5

@@ -20,9 +20,10 @@ import xarray as xr
 
 from itscale.pipeline.datasets import annotate, provenance_attrs
 from itscale.pipeline.resources import BASE_MB
+from itscale.pipeline.stages import finite_size
 from itscale.simulation import montecarlo
 
-__all__ = ["ESTIMATORS", "shard", "gather"]
+__all__ = ["ESTIMATORS", "shard", "gather", "sampling_job"]
 
 _LOG = logging.getLogger("itscale.sampling")
 
@@ -205,3 +206,14 @@ def gather(
         long_name="test inputs x trials per replicate (sampled estimator)", units="1"
     )
     return annotate(ds)
+
+
+def sampling_job(
+    posterior: xr.Dataset,
+    shards: Sequence[xr.Dataset],
+    p: Mapping[str, Any],
+    log: logging.Logger = _LOG,
+) -> xr.Dataset:
+    """The sampling (gather) job: ``shards`` combined exactly (:func:`gather`), with the
+    finite-size exact average of the same training sets computed from ``posterior``."""
+    return gather(shards, finite_size.build(posterior, p, log), p, log)
