@@ -160,10 +160,7 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
     a = np.empty((nc, n_l))
     lanes = (np.empty(n_l), np.empty(n_l), np.empty(n_l))
     for g0 in range(row0, row1, n_l):
-        n_lanes = group_inputs(m, s, mu_T, g0, row1, lanes)
-        for c in range(nc):
-            for lane in range(n_l):
-                a[c, lane] = mu_R[c, min(g0 + lane, row1 - 1)]
+        n_lanes = group_inputs(m, s, mu_T, mu_R, g0, row1, lanes, a)
         for trial in range(trials):
             tile_candidates(key, g0, n_lanes, trials, trial, z, e, ws, lanes)
             for t in range(nT):

@@ -92,13 +92,16 @@ def candidates_tile(z, e, lane_m, lane_s, lane_t):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def group_inputs(m, s, mu_T, row0, row_end, lanes):
+def group_inputs(m, s, mu_T, mu_R, row0, row_end, lanes, a):
     """Lane ``l`` of a row group takes row ``min(row0 + l, row_end - 1)``'s inputs into
-    ``lanes = (m, s, mu_T)`` (each ``(L,)``); returns the number of used lanes."""
+    ``lanes = (m, s, mu_T)`` (each ``(L,)``) and its judge centres ``mu_R[:, row]`` into
+    ``a (nc, L)``; returns the number of used lanes."""
     lane_m, lane_s, lane_t = lanes
     for lane in range(lane_m.size):
         r = min(row0 + lane, row_end - 1)
         lane_m[lane], lane_s[lane], lane_t[lane] = m[r], s[r], mu_T[r]
+        for c in range(a.shape[0]):
+            a[c, lane] = mu_R[c, r]
     return min(lane_m.size, row_end - row0)
 
 
