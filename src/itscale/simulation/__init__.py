@@ -7,4 +7,8 @@
   its Rao-Blackwellised counterpart (``run``, ``summarise``).
 """
 
+from itscale._kernel_cache import refresh_once
+
+refresh_once()  # stale compiled kernels (a dependency edited since they were cached) go first
+
 __all__: list[str] = []

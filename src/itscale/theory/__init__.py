@@ -17,4 +17,8 @@ Public modules:
 - :mod:`~itscale.theory.finite_size`: exact input average for one fitted posterior.
 """
 
+from itscale._kernel_cache import refresh_once
+
+refresh_once()  # stale compiled kernels (a dependency edited since they were cached) go first
+
 __all__: list[str] = []
