@@ -4,8 +4,9 @@ For one block of test inputs, every (input, trial) *sequence* draws its ``k_max`
 normals from its own xoshiro256** stream (:mod:`itscale.simulation._tiles`, sequence number
 ``2 (row * trials + trial)``; its ziggurat completions, rare, from sequence ``+1``) and
 reduces them at once, for every temperature and judge, into the per-input trial sums of the
-k-sample estimates. Nothing of size ``trials x k_max`` is kept beyond one tile of ``LANES``
-trials, which are processed side by side so the reductions run in SIMD lanes.
+k-sample estimates. A tile is one trial of up to ``LANES`` rows, processed side by side so the
+reductions run in SIMD lanes and a row's trial sums are vector additions in trial order;
+nothing of size ``trials x k_max`` is kept.
 
 * ``T = 0`` (plain best-of-k): running minimum of ``|y - mu_R|`` (first candidate on ties).
 * ``0 < T < inf``: prefix softmax sums with the first candidate as reference (weight exactly
@@ -37,7 +38,7 @@ __all__ = [
     "tile_bytes",
 ]
 
-LANES = 64  # sequences per tile, processed side by side (at most; the memory budget may cut it)
+LANES = 64  # rows per tile, processed side by side (at most; the memory budget may cut it)
 _EXP_LIMIT = 600.0  # softmax exponents above this take the running-maximum recomputation
 
 
@@ -49,7 +50,7 @@ def grid_slots(k_grid: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# Reductions of one tile (lanes innermost: SIMD over sequences)
+# Reductions of one tile (lanes innermost: SIMD over the rows' sequences of one trial)
 # --------------------------------------------------------------------------------------------
 
 
