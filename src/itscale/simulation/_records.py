@@ -188,7 +188,8 @@ def record_rows(key, m, s, mu_T, mu_R, slots, slot_ge, trials, t_index, row0, ro
     part = np.zeros((nc, nk + 1, n_rows))  # j < j0: scan sums; j >= j0: differences
     z, e = np.empty((k0, n_l)), np.empty((k0, n_l))
     aux = np.empty((n_l, 4), dtype=np.uint64)
-    ws = (np.empty((k0, n_l), dtype=np.uint64), np.empty((4, n_l), dtype=np.uint64), aux)
+    words, states = np.empty((k0, n_l), dtype=np.uint64), np.empty((4, n_l), dtype=np.uint64)
+    ws = (words, states, aux, np.empty(k0, dtype=np.bool_))
     work, out, a = np.empty((2, n_l)), np.empty((nk, n_l)), np.empty((nc, n_l))
     lanes = (np.empty(n_l), np.empty(n_l), np.empty(n_l))
     lane_m, lane_s, lane_t = lanes

@@ -155,6 +155,7 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
         np.empty((k_max, n_l), dtype=np.uint64),
         np.empty((4, n_l), dtype=np.uint64),
         np.empty((n_l, 4), dtype=np.uint64),
+        np.empty(k_max, dtype=np.bool_),
     )
     work = np.empty((4, n_l))
     out = np.empty((nk, n_l))

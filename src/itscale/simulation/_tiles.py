@@ -30,19 +30,18 @@ __all__ = [
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def draw_tile(key, seq0, stride, n_lanes, z, words, states, aux):
+def draw_tile(key, seq0, stride, n_lanes, z, words, states, aux, failed):
     """Normals of sequences ``seq0 + l * stride`` (lanes ``l < n_lanes``) into ``z (K, L)``.
 
-    ``words (K, L)`` uint64 and ``states (4, L)`` uint64 are workspaces; ``aux (L, 4)`` uint64
-    receives each used lane's auxiliary stream state after the completions (the records
-    sampler continues from it). Lane ``l`` draws its sequence's words in order (xoshiro256**
-    in SIMD lanes); the few that fail the ziggurat's fast step are completed afterwards, in
-    candidate order, from the auxiliary stream. Unused lanes hold finite junk.
+    ``words (K, L)`` uint64, ``states (4, L)`` uint64 and ``failed (K,)`` bool are workspaces;
+    ``aux (L, 4)`` uint64 receives each used lane's auxiliary stream state after the
+    completions (the records sampler continues from it). Lane ``l`` draws its sequence's words
+    in order (xoshiro256** in SIMD lanes); the few that fail the ziggurat's fast step are
+    completed afterwards, in candidate order, from the auxiliary stream. Unused lanes hold
+    finite junk.
     """
     k_max, n_l = z.shape
     seed_lanes(key, 2 * seq0, 2 * stride, states)
-    failed = np.zeros(k_max, dtype=np.bool_)
-    aux_t = np.empty((4, n_l), dtype=np.uint64)
     for i in range(k_max):
         n_bad = 0
         for lane in range(n_l):
@@ -55,10 +54,10 @@ def draw_tile(key, seq0, stride, n_lanes, z, words, states, aux):
             z[i, lane] = x if ok else math.nan
             n_bad += not ok
         failed[i] = n_bad > 0
-    seed_lanes(key, 2 * seq0 + 1, 2 * stride, aux_t)
+    seed_lanes(key, 2 * seq0 + 1, 2 * stride, states)  # the main streams are done
     for lane in range(n_lanes):
         for w in range(4):
-            aux[lane, w] = aux_t[w, lane]
+            aux[lane, w] = states[w, lane]
     for i in range(k_max):  # per lane in candidate order (lanes have separate streams)
         if failed[i]:
             for lane in range(n_lanes):
@@ -74,7 +73,8 @@ def block_normals(key: np.ndarray, rows: int, trials: int, k_max: int) -> np.nda
     words = np.empty((k_max, n_seq), dtype=np.uint64)
     states = np.empty((4, n_seq), dtype=np.uint64)
     aux = np.empty((n_seq, 4), dtype=np.uint64)
-    draw_tile(np.asarray(key, np.uint64), 0, 1, n_seq, z, words, states, aux)
+    failed = np.empty(k_max, dtype=np.bool_)
+    draw_tile(np.asarray(key, np.uint64), 0, 1, n_seq, z, words, states, aux, failed)
     return np.ascontiguousarray(z.T).reshape(rows, trials, k_max)
 
 
@@ -110,11 +110,11 @@ def tile_candidates(key, row0, n_lanes, trials, trial, z, e, ws, lanes):
     """Candidates ``z (K, L)`` and errors ``e (K, L)`` of trial ``trial`` of rows ``row0 +
     l`` (lanes ``l < n_lanes``): sequence ``(row0 + l) * trials + trial`` of the block.
 
-    ws: workspaces ``(words (K, L) uint64, states (4, L) uint64, aux (L, 4) uint64)`` (``aux``
-    keeps each lane's auxiliary stream state); lanes: ``(m, s, mu_T)`` of the row group
-    (:func:`group_inputs`).
+    ws: workspaces ``(words (K, L) uint64, states (4, L) uint64, aux (L, 4) uint64, failed
+    (K,) bool)`` (``aux`` keeps each lane's auxiliary stream state); lanes: ``(m, s, mu_T)``
+    of the row group (:func:`group_inputs`).
     """
-    draw_tile(key, row0 * trials + trial, trials, n_lanes, z, ws[0], ws[1], ws[2])
+    draw_tile(key, row0 * trials + trial, trials, n_lanes, z, ws[0], ws[1], ws[2], ws[3])
     candidates_tile(z, e, lanes[0], lanes[1], lanes[2])
 
 
@@ -130,12 +130,14 @@ def argmin_tile(y, e, a, slots, out, work):
     for lane in range(n_l):
         work[0, lane] = math.inf
         work[1, lane] = 0.0
+    best, err = work[0], work[1]
     for i in range(k_max):
+        yi, ei = y[i], e[i]
         for lane in range(n_l):
-            d = abs(y[i, lane] - a[lane])
-            better = d < work[0, lane]
-            work[1, lane] = e[i, lane] if better else work[1, lane]
-            work[0, lane] = min(d, work[0, lane])
+            d = abs(yi[lane] - a[lane])
+            e_new, e_old, b = ei[lane], err[lane], best[lane]  # loaded first: a select, no branch
+            err[lane] = e_new if d < b else e_old
+            best[lane] = min(d, b)
         j = slots[i]
         if j >= 0:
             for lane in range(n_l):
