@@ -81,7 +81,7 @@ def _ndtr(x):
     return 0.5 * math.erfc(-x * _SQRT1_2)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, inline="always", error_model="numpy")
 def interval_mass(c0, h, coef, reach):
     """``(p, -log(1 - p))`` with ``p = P(|Z - c0| < h)``, ``Z ~ N(0, 1)``, ``h >= 0``."""
     if h <= reach:  # Horner in h^4 on the even and odd terms (two short chains)
@@ -105,7 +105,7 @@ def interval_mass(c0, h, coef, reach):
     return 1.0 - q, -math.log(q)
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, inline="always", error_model="numpy")
 def truncated_normal(st, lo, hi, p):
     """Exact draw of ``Z ~ N(0, 1)`` conditioned on ``lo < Z < hi`` (mass ``p``); stream ``st``."""
     if p >= _P_NORMAL:
@@ -134,7 +134,7 @@ def truncated_normal(st, lo, hi, p):
             return sign * x
 
 
-@numba.njit(nogil=True, cache=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, inline="always", error_model="numpy")
 def _continue(aux, k, h, e_prev, c0, coef, reach, k_max, m, s, mu_T, slot_ge, diff):
     """Records after candidate ``k`` (current minimum ``h`` of ``|z - c0|``, its error ``e_prev``)
     up to ``k_max``: each adds its error change to ``diff[first grid slot >= its index]``."""
