@@ -53,6 +53,24 @@ def test_xoshiro_matches_pure_python_reference():
     assert [int(w) for w in got] == xoshiro_reference(state, 50)
 
 
+def _mix64_reference(z):
+    """SplitMix64's output function in pure Python integers (Steele, Lea and Flood 2014)."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def test_sequence_states_follow_the_documented_seeding():
+    key = _rng.block_key(3, 1, "candidates", 2)
+    first, stride, lanes = 14, 6, 5
+    states = np.empty((4, lanes), dtype=np.uint64)
+    _rng.seed_lanes(key, first, stride, states)
+    for lane in range(lanes):
+        q = first + lane * stride
+        expected = [_mix64_reference((int(k) + (q + 1) * 0x9E3779B97F4A7C15) & MASK) for k in key]
+        assert [int(w) for w in states[:, lane]] == expected
+
+
 def test_block_key_is_the_seedsequence_key():
     seq = np.random.SeedSequence(entropy=5, spawn_key=(2, 4, 9))
     assert np.array_equal(_rng.block_key(5, 2, "candidates", 9), seq.generate_state(4, np.uint64))

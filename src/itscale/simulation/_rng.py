@@ -40,7 +40,6 @@ __all__ = [
     "normal_finish",
     "normals",
     "seed_lanes",
-    "seed_state",
     "uniform",
     "uniform_open",
     "xoshiro_step",
@@ -67,23 +66,15 @@ def mix64(z):
 
 
 @numba.njit(nogil=True, inline="always", error_model="numpy")
-def seed_state(key, counter, st):
-    """State of sequence ``counter`` of a block into ``st``: ``mix64(key[w] + (counter+1) G)``.
-
-    ``key`` is the block's ``(4,) uint64`` SeedSequence output; distinct counters give distinct
-    states word by word (``mix64`` is a bijection and ``G`` is odd).
-    """
-    c = np.uint64(counter + 1) * _GOLDEN
-    for w in range(4):
-        st[w] = mix64(key[w] + c)
-    if st[0] == 0 and st[1] == 0 and st[2] == 0 and st[3] == 0:  # probability 2^-256
-        st[0] = np.uint64(1)
-
-
-@numba.njit(nogil=True, inline="always", error_model="numpy")
 def seed_lanes(key, first, stride, states):
-    """States of sequences ``first + l * stride`` into ``states (4, L)`` (lane ``l``), exactly
-    as :func:`seed_state` gives them, in one loop over lanes per word (vectorisable)."""
+    """States of sequences ``q = first + l * stride`` of a block into ``states (4, L)`` (lane
+    ``l``): word ``w`` is ``mix64(key[w] + (q + 1) G)``, in one loop over lanes per word
+    (vectorisable).
+
+    ``key`` is the block's ``(4,) uint64`` SeedSequence output; distinct sequences get distinct
+    states word by word (``mix64`` is a bijection and ``G`` is odd). An all-zero state
+    (probability 2^-256) gets its first word set to 1.
+    """
     n_l = states.shape[1]
     for w in range(4):
         kw = key[w]
