@@ -35,7 +35,13 @@ import numba
 import numpy as np
 
 from itscale.simulation._rng import normal, uniform, uniform_open
-from itscale.simulation._tiles import add_lanes, argmin_tile, group_inputs, tile_candidates
+from itscale.simulation._tiles import (
+    add_lanes,
+    argmin_tile,
+    group_inputs,
+    tile_candidates,
+    tile_workspace,
+)
 
 __all__ = [
     "SCAN",
@@ -186,12 +192,9 @@ def record_rows(key, m, s, mu_T, mu_R, slots, slot_ge, trials, t_index, row0, ro
     reach, c0 = np.empty((n_rows, nc)), np.empty((n_rows, nc))
     _judge_coefficients(m, s, mu_R, row0, row1, c0, coef, reach)
     part = np.zeros((nc, nk + 1, n_rows))  # j < j0: scan sums; j >= j0: differences
-    z, e = np.empty((k0, n_l)), np.empty((k0, n_l))
-    aux = np.empty((n_l, 4), dtype=np.uint64)
-    words, states = np.empty((k0, n_l), dtype=np.uint64), np.empty((4, n_l), dtype=np.uint64)
-    ws = (words, states, aux, np.empty(k0, dtype=np.bool_))
-    work, out, a = np.empty((2, n_l)), np.empty((nk, n_l)), np.empty((nc, n_l))
-    lanes = (np.empty(n_l), np.empty(n_l), np.empty(n_l))
+    z, e, ws, lanes, a = tile_workspace(k0, n_l, nc)
+    aux = ws[2]  # each lane's auxiliary stream after the scan
+    work, out = np.empty((2, n_l)), np.empty((nk, n_l))
     lane_m, lane_s, lane_t = lanes
     for g0 in range(row0, row1, n_l):
         n_lanes = group_inputs(m, s, mu_T, mu_R, g0, row1, lanes, a)

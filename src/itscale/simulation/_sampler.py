@@ -27,7 +27,13 @@ import numba
 import numpy as np
 
 from itscale.simulation._records import record_rows, slots_ge
-from itscale.simulation._tiles import add_lanes, argmin_tile, group_inputs, tile_candidates
+from itscale.simulation._tiles import (
+    add_lanes,
+    argmin_tile,
+    group_inputs,
+    tile_candidates,
+    tile_workspace,
+)
 from itscale.simulation._vecmath import fast_exp
 
 __all__ = [
@@ -149,18 +155,9 @@ def plain_rows(key, m, s, mu_T, mu_R, T_grid, slots, trials, row0, row1, skip_T0
     """
     k_max = slots.size
     nT, nc, nk = acc.shape[:3]
-    z = np.empty((k_max, n_l))
-    e = np.empty((k_max, n_l))
-    ws = (
-        np.empty((k_max, n_l), dtype=np.uint64),
-        np.empty((4, n_l), dtype=np.uint64),
-        np.empty((n_l, 4), dtype=np.uint64),
-        np.empty(k_max, dtype=np.bool_),
-    )
+    z, e, ws, lanes, a = tile_workspace(k_max, n_l, nc)
     work = np.empty((4, n_l))
     out = np.empty((nk, n_l))
-    a = np.empty((nc, n_l))
-    lanes = (np.empty(n_l), np.empty(n_l), np.empty(n_l))
     for g0 in range(row0, row1, n_l):
         n_lanes = group_inputs(m, s, mu_T, mu_R, g0, row1, lanes, a)
         for trial in range(trials):

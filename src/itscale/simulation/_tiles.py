@@ -26,6 +26,7 @@ __all__ = [
     "draw_tile",
     "group_inputs",
     "tile_candidates",
+    "tile_workspace",
 ]
 
 
@@ -89,6 +90,23 @@ def candidates_tile(z, e, lane_m, lane_s, lane_t):
             zi[lane] = y
             b = y - lane_t[lane]
             ei[lane] = b * b
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def tile_workspace(k_max, n_l, nc):
+    """Arrays of one thread's tiles: ``z, e (K, L)`` candidates and errors, ``ws`` the drawing
+    workspaces of :func:`tile_candidates`, ``lanes`` the rows' inputs and ``a (nc, L)`` their
+    judge centres (:func:`group_inputs`)."""
+    z = np.empty((k_max, n_l))
+    e = np.empty((k_max, n_l))
+    ws = (
+        np.empty((k_max, n_l), dtype=np.uint64),
+        np.empty((4, n_l), dtype=np.uint64),
+        np.empty((n_l, 4), dtype=np.uint64),
+        np.empty(k_max, dtype=np.bool_),
+    )
+    lanes = (np.empty(n_l), np.empty(n_l), np.empty(n_l))
+    return z, e, ws, lanes, np.empty((nc, n_l))
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
